@@ -1,0 +1,46 @@
+# The two commands a newcomer needs: `make run` and `make test`. Both set up what is missing:
+# one virtual environment, .venv at the root, with every workspace member installed editable.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Every folder holding a pyproject.toml below kernel/, plugins/<family>/ and contrib/ is a member.
+MEMBERS := kernel $(patsubst %/pyproject.toml,%,$(wildcard plugins/*/*/pyproject.toml contrib/*/pyproject.toml))
+STAMP := $(VENV)/.installed
+# Debian packages the test suite uses as real peers (later issues add dcmtk, orthanc ...).
+DEBIAN_PACKAGES ?=
+SAMPLE := out/sample
+
+.PHONY: run test install system-packages benchmark clean
+
+run: install
+	@rm -rf $(SAMPLE)
+	$(BIN)/python -m gantry.testing.samples $(SAMPLE)
+	$(BIN)/gantry plugins
+	$(BIN)/gantry scan $(SAMPLE)
+
+test: install system-packages
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+benchmark: install
+	$(BIN)/python benchmarks/startup.py
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml $(addsuffix /pyproject.toml,$(MEMBERS))
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet --disable-pip-version-check uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python $(addprefix -e ,$(MEMBERS)) --group pyproject.toml:dev
+	@touch $@
+
+# Installs only the Debian packages that are missing (CI and fresh machines run as root).
+system-packages:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+clean:
+	rm -rf $(VENV) out .pytest_cache

@@ -1,0 +1,1 @@
+"""Example vendor codec plugin for Gantry."""

@@ -1,0 +1,67 @@
+"""Gantry: a DICOM framework built as a microkernel with plugins.
+
+The public surface for plugin authors and embedders::
+
+    from gantry import hookimpl, Codec, Reader, Kernel
+
+Importing this package is cheap: it does not import pydicom, numpy or any plugin.
+"""
+
+from __future__ import annotations
+
+from gantry.descriptors import (
+    Codec,
+    DeidAction,
+    DeidProfile,
+    Descriptor,
+    DimseService,
+    Reader,
+    Setting,
+    StorageBackend,
+    Transport,
+)
+from gantry.errors import (
+    CodecError,
+    ConfigError,
+    DeidError,
+    GantryError,
+    NotDicomError,
+    PluginError,
+    ReaderError,
+    StorageError,
+    TransportError,
+)
+from gantry.hookspecs import API_VERSION, hookimpl, hookspec
+from gantry.kernel import Kernel
+from gantry.model import Instance, Patient, Series, Study
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "API_VERSION",
+    "Codec",
+    "CodecError",
+    "ConfigError",
+    "DeidAction",
+    "DeidError",
+    "DeidProfile",
+    "Descriptor",
+    "DimseService",
+    "GantryError",
+    "Instance",
+    "Kernel",
+    "NotDicomError",
+    "Patient",
+    "PluginError",
+    "Reader",
+    "ReaderError",
+    "Series",
+    "Setting",
+    "StorageBackend",
+    "StorageError",
+    "Study",
+    "Transport",
+    "TransportError",
+    "hookimpl",
+    "hookspec",
+]
