@@ -9,6 +9,8 @@ Importing this package is cheap: it does not import pydicom, numpy or any plugin
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from gantry.descriptors import (
     Codec,
     DeidAction,
@@ -32,10 +34,25 @@ from gantry.errors import (
     TransportError,
 )
 from gantry.hookspecs import API_VERSION, hookimpl, hookspec
-from gantry.kernel import Kernel
-from gantry.model import Instance, Patient, Series, Study
 
 __version__ = "0.1.0"
+
+# Loaded on first use: a plugin's entry module needs only the descriptors and hookimpl, and
+# plugin discovery must stay fast.
+_LAZY = {"Kernel": "gantry.kernel", "Instance": "gantry.model", "Patient": "gantry.model",
+         "Series": "gantry.model", "Study": "gantry.model"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'gantry' has no attribute {name!r}")
+
+if TYPE_CHECKING:
+    from gantry.kernel import Kernel
+    from gantry.model import Instance, Patient, Series, Study
 
 __all__ = [
     "API_VERSION",

@@ -44,7 +44,8 @@ class Phi:
 
 
 _settings = LogSettings()
-_configured = False
+_requested = False  # configure() was called
+_configured = False  # structlog was set up with _settings
 
 
 def configure(settings: LogSettings | None = None, *, force: bool = False) -> None:
@@ -53,12 +54,12 @@ def configure(settings: LogSettings | None = None, *, force: bool = False) -> No
     The CLI calls this once with the site's settings; a library user who never calls it gets
     the defaults on the first log call.
     """
-    global _settings, _configured
-    if _configured and not force:
+    global _settings, _configured, _requested
+    if _requested and not force:
         return
     _settings = settings or LogSettings()
-    _configured = False  # structlog itself is set up lazily by _ensure_structlog
-    _ensure_structlog()
+    _configured = False  # structlog itself is set up on the first log call (_ensure_structlog)
+    _requested = True
 
 
 def settings() -> LogSettings:
