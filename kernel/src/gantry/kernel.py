@@ -331,7 +331,7 @@ class Kernel:
             try:
                 impl.function(**{name: kwargs[name] for name in impl.argnames})
             except Exception as err:
-                log.error("event.listener_failed", event=event, plugin=impl.plugin_name,
+                log.error("event.listener_failed", hook=event, plugin=impl.plugin_name,
                           error=f"{type(err).__name__}: {err}")
 
     def allows(self, dataset: Any, stage: str) -> bool:
