@@ -137,8 +137,12 @@ def _print_plugins_table(rows: list[dict[str, Any]], kernel: Any) -> None:
     active = Table(title="Active provider per capability (highest priority wins)", title_justify="left")
     for column in ("family", "key", "active provider", "priority", "also available"):
         active.add_column(column, overflow="fold")
+    from gantry.uids import SHORT_NAMES
+
+    short = {uid: name for name, uid in SHORT_NAMES.items()}
     for (family, key), offers in kernel.capabilities().items():
         best = offers[0]
+        key = f"{key} ({short[key]})" if key in short else key
         others = ", ".join(f"{o.provider} ({o.priority})" for o in offers[1:]) or "-"
         name = best.provider + (" [pinned]" if best.pinned else "")
         active.add_row(family, key, name, str(best.priority), others)

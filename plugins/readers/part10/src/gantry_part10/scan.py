@@ -106,7 +106,7 @@ def _print_tables(files: list[dict[str, Any]], not_dicom: list[str], unreadable:
 
     console = Console(width=None if sys.stdout.isatty() else 160)
     table = Table(title=f"{len(files)} DICOM file(s)", title_justify="left")
-    for column in ("path", "modality", "SOP class", "transfer syntax", "size", "frames"):
+    for column in ("path", "modality", "SOP class", "transfer syntax", "columns x rows", "frames"):
         table.add_column(column, overflow="fold")
     for row in files:
         dims = f"{row['columns']}x{row['rows']}" if row["rows"] else "-"
