@@ -29,7 +29,7 @@ from gantry.errors import (
     StorageError,
     TransportError,
 )
-from gantry.log import get_logger
+from gantry.log import Phi, get_logger
 from gantry.registry import (
     DISABLED,
     ENTRY_POINT_GROUP,
@@ -294,8 +294,9 @@ class Kernel:
             except Exception as err:
                 attempts.append((offer.provider, err))
                 if number < len(candidates):  # the last failure is in the error raised below
-                    log.warning("provider.failed_falling_back", family=family, key=key, provider=offer.provider,
-                            error=f"{type(err).__name__}: {err}")
+                    # The message may quote the data it choked on: patient data, for the log.
+                    log.warning("provider.failed_falling_back", family=family, key=key,
+                                provider=offer.provider, error_type=type(err).__name__, error=Phi(str(err)))
         only = attempts[0][1]
         if len(attempts) == 1 and isinstance(only, error):
             raise only  # one provider, and its own error already says what and where
@@ -409,9 +410,13 @@ def _source_head(source: Any) -> tuple[str, bytes]:
         except OSError as err:
             raise ReaderError(f"cannot open {os.fspath(source)!r}: {err.strerror or err}") from err
     if hasattr(source, "read") and hasattr(source, "seek"):
-        start = source.tell()
-        head = source.read(SNIFF_BYTES)
-        source.seek(start)
+        try:
+            start = source.tell()
+            head = source.read(SNIFF_BYTES)
+            source.seek(start)
+        except (OSError, ValueError) as err:  # io.UnsupportedOperation is both
+            raise ReaderError(f"{_source_name(source)}: cannot read: the stream is not seekable "
+                              f"or is closed ({err})") from err
         return "stream", bytes(head)
     raise ReaderError(f"cannot read a {type(source).__name__}: give a path, bytes or a seekable binary stream")
 

@@ -131,9 +131,10 @@ def write_dataset(
     """
     from pydicom.uid import DeflatedExplicitVRLittleEndian, ExplicitVRBigEndian, ImplicitVRLittleEndian
 
+    import copy
+
     path = os.fspath(path)
-    ds = ds.copy()
-    ds.file_meta = ds.file_meta.copy()
+    ds = copy.deepcopy(ds)  # the caller's dataset stays as it was (syntax, byte order, meta)
     if transfer_syntax is not None:
         ds.file_meta.TransferSyntaxUID = transfer_syntax
     syntax = ds.file_meta.TransferSyntaxUID

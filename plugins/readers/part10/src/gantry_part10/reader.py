@@ -1,9 +1,21 @@
 """Read a path, bytes or a binary stream into a pydicom Dataset, and check that it is whole.
 
 pydicom reads a file cut short without complaint: an element whose value ends early simply gets
-a shorter value, and a header cut in half ends the dataset. Sites move files over flaky shares
-and half-finished transfers, so this reader checks what pydicom does not: every element read has
-its full declared length, nothing unparsed is left at the end, and the File Meta is whole.
+a shorter value, a header cut in half ends the dataset, and a sequence item that never closes
+ends at the end of the file. Sites move files over flaky shares and half-finished transfers, so
+this reader checks what pydicom does not. After pydicom has parsed the file, :class:`_Structure`
+walks the element headers of the whole file again, on its own (values are skipped, not read):
+
+- every element, sequence item and fragment has its full declared length, at any depth;
+- every element or item of undefined length is closed by its delimiter;
+- the walk ends exactly at the end of the file: a cut element header, or trailing bytes that do
+  not parse as elements in ascending tag order, are reported with their offset;
+- a deflated dataset inflates to its end-of-stream marker, with nothing after it.
+
+A file cut exactly between two elements is still a well-formed, shorter dataset. The one such cut
+we can tell is the commonest: an image (an "Image Storage" SOP class, or Rows present) without
+Pixel Data is reported as truncated, with ``stop_before_pixels`` or without (the walk covers the
+whole file either way). A clean cut in a non-image object cannot be told from a whole file.
 """
 
 from __future__ import annotations
@@ -14,19 +26,22 @@ import struct
 import warnings
 import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import IO, Any
 
 from gantry import NotDicomError, ReaderError
 from gantry.log import Phi, get_logger
 
-from gantry_part10.sniff import has_preamble, raw_encoding
+from gantry_part10.sniff import MAGIC, PREAMBLE_LENGTH, VRS, has_preamble, raw_encoding
 
 log = get_logger(__name__)
 
 SNIFF_BYTES = 256
 UNDEFINED_LENGTH = 0xFFFFFFFF
 PIXEL_DATA_TAGS = frozenset({0x7FE00010, 0x7FE00008, 0x7FE00009})
+TRANSFER_SYNTAX_UID = 0x00020010
+ITEM, ITEM_DELIMITER, SEQUENCE_DELIMITER = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
+PREAMBLE_AND_MAGIC = PREAMBLE_LENGTH + len(MAGIC)
 
 
 def read(
@@ -38,23 +53,46 @@ def read(
 ) -> Any:
     """Read ``source`` into a Dataset; :class:`ReaderError` says what is wrong and where."""
     name = _name(source)
-    with _opened(source) as (handle, size):
+    with _opened(source, name) as (handle, size):
         start = handle.tell()
         head = handle.read(SNIFF_BYTES)
         handle.seek(start)
-        if has_preamble(head):
+        preamble = has_preamble(head)
+        if preamble:
             force = False
         elif raw_encoding(head) is not None:
             force = True  # a raw dataset: pydicom reads it only when forced
         else:
             raise NotDicomError(f"{name} is not DICOM: no 'DICM' at byte 128 and the first bytes "
                                 "are not a DICOM element")
-        dataset = _parse(handle, name, force=force, stop_before_pixels=stop_before_pixels,
-                         specific_tags=specific_tags, defer_size=defer_size)
+        try:
+            dataset = _parse(handle, name, force=force, stop_before_pixels=stop_before_pixels,
+                             specific_tags=specific_tags, defer_size=defer_size)
+        except ReaderError:
+            # pydicom gave up: when the file is damaged, the structure walk says where and how.
+            with suppress(RecursionError):
+                _Structure(handle, name, size).walk_file(start, preamble=preamble)
+            raise
         if specific_tags is None:  # a partial read cannot be checked for completeness
-            _check_whole(dataset, name, size=size, end=handle.tell(),
-                         stopped_before_pixels=stop_before_pixels, handle=handle)
+            structure = _Structure(handle, name, size)
+            structure.walk_file(start, preamble=preamble)
+            _check_whole(dataset, name, size=size, structure=structure)
+    _note_transfer_syntax(dataset)
     return dataset
+
+
+def _note_transfer_syntax(dataset: Any) -> None:
+    """Record the encoding a dataset without File Meta (a raw one) was read in: pydicom needs
+    (0002,0010) to decode Pixel Data, and later stages need to know it."""
+    from pydicom.dataset import FileMetaDataset
+    from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+    if getattr(dataset, "file_meta", None) is None:
+        dataset.file_meta = FileMetaDataset()
+    if "TransferSyntaxUID" not in dataset.file_meta:
+        implicit, little = dataset.original_encoding
+        dataset.file_meta.TransferSyntaxUID = (ImplicitVRLittleEndian if implicit else
+                                               ExplicitVRLittleEndian if little else ExplicitVRBigEndian)
 
 
 def _parse(handle: IO[bytes], name: str, *, force: bool, **options: Any) -> Any:
@@ -69,7 +107,9 @@ def _parse(handle: IO[bytes], name: str, *, force: bool, **options: Any) -> Any:
             raise ReaderError(f"{name}: invalid DICOM: {err}") from err
         except (EOFError, struct.error, zlib.error) as err:
             raise ReaderError(f"{name}: truncated: the file ends inside an element ({err})") from err
-        except (ValueError, KeyError, TypeError, NotImplementedError, OverflowError) as err:
+        except OSError as err:  # pydicom raises OSError for an item header it cannot read
+            raise ReaderError(f"{name}: cannot read: {err}") from err
+        except Exception as err:  # ValueError, pydicom's BytesLengthException, RecursionError ...
             raise ReaderError(f"{name}: cannot parse: {type(err).__name__}: {err}") from err
     if caught:
         # pydicom's warnings can quote element values (patient data): log them as PHI.
@@ -78,81 +118,229 @@ def _parse(handle: IO[bytes], name: str, *, force: bool, **options: Any) -> Any:
     return dataset
 
 
-def _check_whole(dataset: Any, name: str, *, size: int, end: int, stopped_before_pixels: bool,
-                 handle: IO[bytes]) -> None:
+def _check_whole(dataset: Any, name: str, *, size: int, structure: _Structure) -> None:
+    """What the structure walk cannot see: a dataset with nothing in it, an image without pixels."""
     meta = getattr(dataset, "file_meta", None)
-    if meta is not None and "FileMetaInformationGroupLength" in meta and len(dataset) == 0 and end >= size:
-        raise ReaderError(f"{name}: truncated: the file ends in or right after the File Meta Information "
-                          f"({size} bytes); it holds no dataset")
     if len(dataset) == 0:
+        if getattr(dataset, "preamble", None) is not None or meta:  # a Part 10 file, cut short
+            raise ReaderError(f"{name}: truncated: the file ends in or right after the File Meta "
+                              f"Information ({size} bytes); it holds no dataset")
         raise ReaderError(f"{name}: no data elements could be read")
-    for tag, raw in _raw_elements(dataset):
-        length = getattr(raw, "length", None)
-        if length is None or length == UNDEFINED_LENGTH:
+    image = _image_kind(dataset)
+    if image and not structure.has_pixel_data:
+        after = f", after element {_tag(structure.last_tag)}" if structure.last_tag is not None else ""
+        raise ReaderError(f"{name}: truncated: an image ({image}) without Pixel Data: the file ends at "
+                          f"byte {size}{after}")
+
+
+def _image_kind(dataset: Any) -> str:
+    """Why ``dataset`` must hold Pixel Data ("" when it need not): its SOP class or its Rows."""
+    from pydicom.uid import UID
+
+    meta = getattr(dataset, "file_meta", None)
+    for holder, keyword in ((dataset, "SOPClassUID"), (meta, "MediaStorageSOPClassUID")):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # pydicom's warnings about a value quote it
+                uid = holder.get(keyword) if holder is not None else None
+                uid_name = UID(str(uid)).name if uid else ""
+        except Exception:  # a damaged value: it cannot tell us anything
             continue
-        value = raw.value
-        if value is None:  # deferred: check that the file really holds it
-            if raw.value_tell + length > size:
-                raise _truncated(name, tag, length, size - raw.value_tell)
-        elif isinstance(value, (bytes, bytearray)) and len(value) < length:
-            raise _truncated(name, tag, length, len(value))
-    if stopped_before_pixels:
-        _check_pixel_data_header(handle, name, size)
-    elif end < size:
-        leftover = size - end
-        raise ReaderError(f"{name}: {leftover} byte(s) at offset {end} could not be parsed "
-                          "(a truncated element header or trailing garbage)")
+        if "Image Storage" in uid_name:
+            return uid_name
+    return "it has Rows" if "Rows" in dataset else ""
 
 
-def _raw_elements(dataset: Any) -> Iterator[tuple[int, Any]]:
-    from pydicom.dataelem import RawDataElement
+class _Structure:
+    """Walk the element headers of a whole file, skipping values, as pydicom would parse them.
 
-    for tag in dataset.keys():
-        item = dataset.get_item(tag)
-        if isinstance(item, RawDataElement):
-            yield int(tag), item
+    Raises :class:`ReaderError` at the first element, item or delimiter that the file does not
+    hold in full, and at trailing bytes that are not elements. Records whether the top-level
+    dataset has Pixel Data and its last element.
+    """
+
+    def __init__(self, handle: IO[bytes], name: str, size: int, *, where: str = "the file") -> None:
+        from pydicom.valuerep import EXPLICIT_VR_LENGTH_32
+
+        self.handle, self.name, self.size, self.where = handle, name, size, where
+        self.long_vrs = frozenset(str(vr).encode() for vr in EXPLICIT_VR_LENGTH_32)
+        self.has_pixel_data = False
+        self.last_tag: int | None = None
+        self.syntax = ""
+
+    def walk_file(self, start: int, *, preamble: bool) -> None:
+        from pydicom.uid import DeflatedExplicitVRLittleEndian, ExplicitVRBigEndian, ImplicitVRLittleEndian
+
+        pos = start + (PREAMBLE_AND_MAGIC if preamble else 0)
+        pos = self._dataset(pos, self._implicit_at(pos, False), True, group=0x0002)  # File Meta
+        if self.syntax == DeflatedExplicitVRLittleEndian:
+            self._walk_deflated(pos)
+            return
+        pos = self._dataset(pos, self._implicit_at(pos, True), True, group=0x0000)  # a command set
+        if self.syntax:
+            implicit, little = self.syntax == ImplicitVRLittleEndian, self.syntax != ExplicitVRBigEndian
+        else:  # no transfer syntax: pydicom takes explicit VR when the first VR is one, and big
+            self.handle.seek(pos)  # endian when that element's group read little endian is >= 1024
+            first = self.handle.read(6)
+            implicit = first[4:6] not in VRS
+            little = implicit or len(first) < 2 or struct.unpack("<H", first[:2])[0] < 1024
+        self._dataset(pos, self._implicit_at(pos, implicit), little)
+
+    def _walk_deflated(self, pos: int) -> None:
+        self.handle.seek(pos)
+        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+        try:
+            data = inflater.decompress(self.handle.read(max(self.size - pos, 0)))
+        except zlib.error as err:
+            raise ReaderError(f"{self.name}: the deflated dataset at offset {pos} cannot be inflated "
+                              f"(damaged or truncated): {err}") from err
+        if not inflater.eof:
+            raise ReaderError(f"{self.name}: truncated: the deflated dataset at offset {pos} ends "
+                              f"before its end-of-stream marker (the file holds {self.size} bytes)")
+        if inflater.unused_data not in (b"", b"\x00"):  # PS3.5 A.5: one 00H pads an odd stream
+            raise self._unparsed(self.size - len(inflater.unused_data),
+                                 "after the end of the deflated dataset")
+        inner = _Structure(io.BytesIO(data), self.name, len(data), where="the inflated dataset")
+        inner._dataset(0, inner._implicit_at(0, False), True)
+        self.has_pixel_data, self.last_tag = inner.has_pixel_data, inner.last_tag
+
+    def _dataset(self, pos: int, implicit: bool, little: bool, *, nested: bool = False,
+                 group: int | None = None) -> int:
+        """Walk one dataset from ``pos``; return where it ends (after its Item Delimitation Item
+        when ``nested``). With ``group``, stop before the first element of another group."""
+        previous = -1
+        while True:
+            if pos >= self.size:
+                if nested:
+                    raise ReaderError(f"{self.name}: truncated: {self.where} ends at byte {pos} inside "
+                                      "a sequence item (no Item Delimitation Item)")
+                return pos
+            tag, length, value = self._header(pos, implicit, little)
+            if group is not None and tag >> 16 != group:
+                return pos
+            if tag == ITEM_DELIMITER:
+                if nested:
+                    return value
+                raise self._unparsed(pos, "an Item Delimitation Item outside any sequence")
+            if group is None and not nested:
+                if tag <= previous:
+                    raise self._unparsed(pos, f"element {_tag(tag)} is out of order after {_tag(previous)}")
+                previous = self.last_tag = tag
+                self.has_pixel_data = self.has_pixel_data or tag in PIXEL_DATA_TAGS
+            if length == UNDEFINED_LENGTH:
+                pos = self._items(value, implicit, little, tag)
+                continue
+            if value + length > self.size:
+                raise _truncated(self.name, tag, length, self.size - value, self.where)
+            if tag == TRANSFER_SYNTAX_UID and length <= 64:
+                self.handle.seek(value)
+                self.syntax = self.handle.read(length).decode("ascii", "replace").strip("\0 ")
+            pos = value + length
+
+    def _items(self, pos: int, implicit: bool, little: bool, owner: int) -> int:
+        """Walk the items of an element of undefined length; return where its delimiter ends."""
+        while True:
+            if pos >= self.size:
+                raise ReaderError(f"{self.name}: truncated: {self.where} ends at byte {pos} inside element "
+                                  f"{_tag(owner)} of undefined length (no Sequence Delimitation Item)")
+            tag, length, value = self._header(pos, True, little)  # items: tag and 32-bit length
+            if tag == SEQUENCE_DELIMITER:
+                return value
+            if tag != ITEM:  # not items: pydicom reads the value up to the delimiter
+                return self._find_delimiter(pos, little, owner)
+            if length == UNDEFINED_LENGTH:
+                pos = self._dataset(value, self._implicit_at(value, implicit, nested=True), little, nested=True)
+            elif value + length > self.size:
+                raise _truncated(self.name, owner, length, self.size - value, self.where, what="an item of element")
+            else:
+                pos = value + length
+
+    def _find_delimiter(self, pos: int, little: bool, owner: int) -> int:
+        delimiter = struct.pack("<HH" if little else ">HH", 0xFFFE, 0xE0DD)
+        self.handle.seek(pos)
+        carry = b""
+        while chunk := self.handle.read(1 << 20):
+            found = (carry + chunk).find(delimiter)
+            if found >= 0:
+                end = pos - len(carry) + found + 8
+                if end <= self.size:
+                    return end
+                break
+            pos += len(chunk)
+            carry = (carry + chunk)[-3:]
+        raise ReaderError(f"{self.name}: truncated: {self.where} ends before the Sequence Delimitation "
+                          f"Item of element {_tag(owner)}")
+
+    def _header(self, pos: int, implicit: bool, little: bool) -> tuple[int, int, int]:
+        """``(tag, value length, value offset)`` of the element header at ``pos``, as pydicom reads it."""
+        self.handle.seek(pos)
+        raw = self.handle.read(8)
+        if len(raw) < 8:
+            raise self._cut_header(pos)
+        order = "<" if little else ">"
+        group, element = struct.unpack(order + "HH", raw[:4])
+        vr = raw[4:6]
+        if implicit or group == 0xFFFE or not b"AA" <= vr <= b"ZZ":
+            # Items and delimiters are always tag + 32-bit length; so is an explicit element
+            # whose VR is not letters (pydicom assumes a switch to implicit VR).
+            return group << 16 | element, struct.unpack(order + "I", raw[4:])[0], pos + 8
+        if vr in self.long_vrs:
+            extra = self.handle.read(4)
+            if len(extra) < 4:
+                raise self._cut_header(pos)
+            return group << 16 | element, struct.unpack(order + "I", extra)[0], pos + 12
+        return group << 16 | element, struct.unpack(order + "H", raw[6:])[0], pos + 8
+
+    def _implicit_at(self, pos: int, assumed: bool, *, nested: bool = False) -> bool:
+        """pydicom's choice of VR encoding for the dataset at ``pos``: the first VR decides."""
+        if nested and assumed:
+            return True  # items of an implicit dataset stay implicit
+        self.handle.seek(pos)
+        first = self.handle.read(6)
+        if len(first) < 6:
+            return assumed
+        return not (0x40 < first[4] < 0x5B and 0x40 < first[5] < 0x5B)
+
+    def _cut_header(self, pos: int) -> ReaderError:
+        return ReaderError(f"{self.name}: truncated: {self.where} ends inside an element header: "
+                           f"{self.size - pos} byte(s) at offset {pos} could not be parsed (a cut "
+                           "element header or trailing garbage)")
+
+    def _unparsed(self, pos: int, why: str) -> ReaderError:
+        return ReaderError(f"{self.name}: {self.size - pos} byte(s) at offset {pos} of {self.where} "
+                           f"could not be parsed ({why}: trailing garbage or a damaged file)")
 
 
-def _check_pixel_data_header(handle: IO[bytes], name: str, size: int) -> None:
-    """After ``stop_before_pixels``, make sure the Pixel Data that was skipped is really there."""
-    position = handle.tell()
-    header = handle.read(12)
-    if len(header) < 8:
-        return  # no pixel data element follows (or nothing at all): nothing skipped
-    group, element = struct.unpack_from("<HH", header)
-    if (group << 16 | element) not in PIXEL_DATA_TAGS:
-        return
-    if header[4:6] in (b"OB", b"OW", b"OF", b"OD", b"UN"):
-        length, header_length = struct.unpack_from("<I", header, 8)[0], 12
-    else:
-        length, header_length = struct.unpack_from("<I", header, 4)[0], 8
-    if length != UNDEFINED_LENGTH and position + header_length + length > size:
-        raise ReaderError(f"{name}: truncated: Pixel Data declares {length} bytes but the file holds "
-                          f"{max(size - position - header_length, 0)}")
+def _tag(tag: int) -> str:
+    return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
 
 
-def _truncated(name: str, tag: int, declared: int, present: int) -> ReaderError:
-    return ReaderError(f"{name}: truncated: element ({tag >> 16:04X},{tag & 0xFFFF:04X}) declares "
-                       f"{declared} bytes but the file holds {max(present, 0)}")
+def _truncated(name: str, tag: int, declared: int, present: int, where: str = "the file",
+               what: str = "element") -> ReaderError:
+    return ReaderError(f"{name}: truncated: {what} {_tag(tag)} declares {declared} bytes but "
+                       f"{where} holds {max(present, 0)}")
 
 
 @contextmanager
-def _opened(source: Any) -> Iterator[tuple[IO[bytes], int]]:
+def _opened(source: Any, name: str) -> Iterator[tuple[IO[bytes], int]]:
     """Yield a binary handle and the total size of the source."""
     if isinstance(source, (str, os.PathLike)):
         try:
             handle = open(source, "rb")
         except OSError as err:
-            raise ReaderError(f"{_name(source)}: cannot open: {err.strerror or err}") from err
+            raise ReaderError(f"{name}: cannot open: {err.strerror or err}") from err
         with handle:
             yield handle, os.fstat(handle.fileno()).st_size
     elif isinstance(source, (bytes, bytearray, memoryview)):
-        yield io.BytesIO(bytes(source)), len(source)
+        data = bytes(source)
+        yield io.BytesIO(data), len(data)
     elif hasattr(source, "read") and hasattr(source, "seek"):
-        start = source.tell()
-        source.seek(0, os.SEEK_END)
-        size = source.tell()
-        source.seek(start)
+        try:
+            start = source.tell()
+            size = source.seek(0, os.SEEK_END)
+            source.seek(start)
+        except (OSError, ValueError) as err:  # io.UnsupportedOperation is both
+            raise ReaderError(f"{name}: cannot read: the stream is not seekable or is closed ({err})") from err
         yield source, size
     else:
         raise ReaderError(f"cannot read a {type(source).__name__}: give a path, bytes or a seekable binary stream")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,17 +30,27 @@ def iter_files(paths: tuple[str, ...]) -> Iterator[Path]:
             yield path
 
 
+def _special(path: Path) -> bool:
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False  # a broken link: the reader says it cannot be opened
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+
+
 def describe(dataset: Any, path: Path) -> dict[str, Any]:
     from pydicom.uid import UID
 
     meta = getattr(dataset, "file_meta", None)
     syntax = UID(meta.get("TransferSyntaxUID", "")) if meta is not None else UID("")
+    # A raw dataset has no File Meta: the reader notes only the transfer syntax it was read in.
+    raw = meta is None or set(meta.keys()) <= {0x00020010}
     sop_class = UID(dataset.get("SOPClassUID", ""))
     return {
         "path": str(path),
         "modality": str(dataset.get("Modality", "")),
         "sop_class": sop_class.name if sop_class else "",
-        "transfer_syntax": syntax.name if syntax else "(none: raw dataset)",
+        "transfer_syntax": (syntax.name if syntax else "(none)") + (" (raw dataset)" if raw else ""),
         "rows": dataset.get("Rows"),
         "columns": dataset.get("Columns"),
         "frames": int(dataset.get("NumberOfFrames", 1) or 1) if "Rows" in dataset else 0,
@@ -63,13 +74,22 @@ def scan_command(kernel: Any, paths: tuple[str, ...], as_json: bool) -> None:
     candidates = list(iter_files(paths))
     with _progress(len(candidates), enabled=not as_json) as advance:
         for path in candidates:
+            if _special(path):  # opening a FIFO would wait forever; a device is no DICOM file
+                unreadable.append({"path": str(path), "reason": f"{path}: not a regular file: skipped"})
+                advance()
+                continue
             try:
                 dataset = kernel.read(path, stop_before_pixels=True)
-                files.append(describe(dataset, path))
             except NotDicomError:
                 not_dicom.append(str(path))
             except ReaderError as err:
                 unreadable.append({"path": str(path), "reason": str(err)})
+            else:
+                try:
+                    files.append(describe(dataset, path))
+                except Exception as err:  # a malformed value (Rows, Number of Frames ...): one file only
+                    unreadable.append({"path": str(path), "reason": f"{path}: read, but cannot be "
+                                       f"described: {type(err).__name__}: {err}"})
             advance()
     if as_json:
         click.echo(json.dumps({"files": files, "not_dicom": not_dicom, "unreadable": unreadable}, indent=2))

@@ -29,6 +29,7 @@ def has_preamble(head: bytes) -> bool:
 
 def raw_encoding(head: bytes) -> str | None:
     """``"explicit"`` or ``"implicit"`` (little endian) if ``head`` starts like a raw dataset."""
+    head = bytes(head)  # a stream may give a bytearray or memoryview: VRS holds bytes
     for encoding in ("explicit", "implicit"):
         if _walk(head, explicit=encoding == "explicit"):
             return encoding
@@ -45,7 +46,9 @@ def looks_like_dicom(head: bytes) -> bool:
 
 def _walk(head: bytes, *, explicit: bool) -> bool:
     position, previous, seen = 0, -1, 0
-    while seen < ELEMENTS_TO_CHECK and position + 8 <= len(head):
+    while seen < ELEMENTS_TO_CHECK:
+        if position + 8 > len(head):
+            break  # the next header is cut by the end of what we were shown
         group, element = struct.unpack_from("<HH", head, position)
         if seen == 0 and group not in FIRST_GROUPS:
             return False
@@ -71,9 +74,10 @@ def _walk(head: bytes, *, explicit: bool) -> bool:
             return False
         previous, seen = tag, seen + 1
         if length == UNDEFINED_LENGTH:
-            break  # a sequence: its items follow; the headers so far were well formed
+            return True  # a sequence: its items follow; the headers so far were well formed
         if length > 0x7FFFFFFF or length % 2:
             return False  # DICOM values have even lengths
         position += length
-    # Two good headers, or one whose value runs past what we were shown.
-    return seen >= 2 or (seen == 1 and position >= len(head))
+    # ELEMENTS_TO_CHECK good headers, or (after a break) good headers up to the end of what we
+    # were shown: a value or the next header runs past it.
+    return seen >= 1
