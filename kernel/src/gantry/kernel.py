@@ -30,6 +30,7 @@ from gantry.errors import (
     TransportError,
 )
 from gantry.log import Phi, get_logger
+from gantry.sources import describe_source, peek
 from gantry.registry import (
     DISABLED,
     ENTRY_POINT_GROUP,
@@ -124,7 +125,7 @@ class Kernel:
         entry_points, loaded, failures = load_entry_points(self.group, self._is_enabled)
         for ep in sorted(entry_points, key=lambda ep: (ep.name, ep.value)):
             if ep.name in self.records:
-                continue  # the same name twice: load_entry_points recorded it as a failure
+                continue  # a name installed twice: its first record already says so (failed)
             record = PluginRecord(name=ep.name, target=ep.value)
             if not self._is_enabled(ep.name):
                 record.status, record.disabled_by = DISABLED, self.config.disable[ep.name]
@@ -309,8 +310,8 @@ class Kernel:
         is not DICOM (:class:`NotDicomError`). Otherwise the ranked chain of readers that accept
         it is tried (:class:`ReaderError` naming each when all fail).
         """
-        kind, head = _source_head(source)
-        what = _source_name(source)
+        kind, head = peek(source, SNIFF_BYTES)
+        what = describe_source(source)
         accepting = [offer for offer in self.providers("reader", kind)
                      if offer.descriptor.sniff is None  # type: ignore[attr-defined]
                      or self.load(offer.descriptor.sniff)(head)]  # type: ignore[attr-defined]
@@ -321,7 +322,7 @@ class Kernel:
 
     def is_dicom(self, source: Any) -> bool:
         """Quick check from the first bytes only: would any reader accept this source?"""
-        kind, head = _source_head(source)
+        kind, head = peek(source, SNIFF_BYTES)
         return any(offer.descriptor.sniff is None or self.load(offer.descriptor.sniff)(head)  # type: ignore[attr-defined]
                    for offer in self.providers("reader", kind))
 
@@ -398,32 +399,3 @@ class Kernel:
 def _describe_object(plugin: Any) -> str:
     module = getattr(plugin, "__name__", None) or type(plugin).__module__
     return f"{module} (in-process)"
-
-
-def _source_head(source: Any) -> tuple[str, bytes]:
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        return "bytes", bytes(source[:SNIFF_BYTES])
-    if isinstance(source, (str, os.PathLike)):
-        try:
-            with open(source, "rb") as handle:
-                return "path", handle.read(SNIFF_BYTES)
-        except OSError as err:
-            raise ReaderError(f"cannot open {os.fspath(source)!r}: {err.strerror or err}") from err
-    if hasattr(source, "read") and hasattr(source, "seek"):
-        try:
-            start = source.tell()
-            head = source.read(SNIFF_BYTES)
-            source.seek(start)
-        except (OSError, ValueError) as err:  # io.UnsupportedOperation is both
-            raise ReaderError(f"{_source_name(source)}: cannot read: the stream is not seekable "
-                              f"or is closed ({err})") from err
-        return "stream", bytes(head)
-    raise ReaderError(f"cannot read a {type(source).__name__}: give a path, bytes or a seekable binary stream")
-
-
-def _source_name(source: Any) -> str:
-    if isinstance(source, (str, os.PathLike)):
-        return repr(os.fspath(source))
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        return f"{len(source)} bytes"
-    return repr(getattr(source, "name", f"a {type(source).__name__}"))

@@ -31,6 +31,7 @@ from typing import IO, Any
 
 from gantry import NotDicomError, ReaderError
 from gantry.log import Phi, get_logger
+from gantry.sources import describe_source
 
 from gantry_part10.sniff import MAGIC, PREAMBLE_LENGTH, VRS, has_preamble, raw_encoding
 
@@ -52,7 +53,7 @@ def read(
     defer_size: int | str | None = None,
 ) -> Any:
     """Read ``source`` into a Dataset; :class:`ReaderError` says what is wrong and where."""
-    name = _name(source)
+    name = describe_source(source)
     with _opened(source, name) as (handle, size):
         start = handle.tell()
         head = handle.read(SNIFF_BYTES)
@@ -344,11 +345,3 @@ def _opened(source: Any, name: str) -> Iterator[tuple[IO[bytes], int]]:
         yield source, size
     else:
         raise ReaderError(f"cannot read a {type(source).__name__}: give a path, bytes or a seekable binary stream")
-
-
-def _name(source: Any) -> str:
-    if isinstance(source, (str, os.PathLike)):
-        return repr(os.fspath(source))
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        return f"<{len(source)} bytes>"
-    return repr(getattr(source, "name", f"<{type(source).__name__}>"))
