@@ -7,6 +7,7 @@ Exit status: 0 success, 1 the work failed (a GantryError), 2 bad usage or config
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from typing import Any
@@ -71,7 +72,7 @@ def pass_kernel(function: Any) -> Any:
         kernel = ctx.find_root().meta[KERNEL_KEY]
         return ctx.invoke(function, kernel, *args, **kwargs)
 
-    return click.decorators.update_wrapper(wrapper, function)
+    return functools.update_wrapper(wrapper, function)
 
 
 def make_app() -> GantryGroup:
