@@ -1,0 +1,16 @@
+"""Entry module: adds ``gantry transcode``. The work is in gantry_transcode.transcode."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gantry import hookimpl
+
+GANTRY_API_VERSION = "1.0"
+
+
+@hookimpl
+def gantry_cli(app: Any) -> None:
+    from gantry_transcode.cli import transcode_command
+
+    app.add_command(transcode_command)
