@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING, Any
 
 from gantry.errors import CodecError
-from gantry.pixels import PixelInfo, decode_frame
+from gantry.pixels import PixelInfo, as_stored, decode_frame
 from gantry.uids import (
     DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN,
     EXPLICIT_VR_BIG_ENDIAN,
@@ -157,15 +157,4 @@ def native_to_array(frame: bytes, info: PixelInfo) -> np.ndarray:
         array = array.reshape(info.samples_per_pixel, info.rows, info.columns).transpose(1, 2, 0).copy()
     else:
         array = array.reshape(info.frame_shape)
-    return stored_values(array, info)
-
-
-def stored_values(array: np.ndarray, info: PixelInfo) -> np.ndarray:
-    """Keep only Bits Stored bits; sign-extend them when Pixel Representation is signed."""
-    bits, total = info.bits_stored, array.dtype.itemsize * 8
-    if bits >= total:
-        return array
-    if info.signed:
-        shift = total - bits
-        return (array << shift) >> shift  # arithmetic shift on a signed dtype sign-extends
-    return array & ((1 << bits) - 1)
+    return as_stored(array, info)

@@ -141,6 +141,56 @@ class EncodedFrame:
     """Lossy Image Compression Method (0028,2114) when lossy, e.g. ISO_10918_1, ISO_15444_1, ISO_14495_1."""
 
 
+# -- samples as DICOM defines them: Bits Stored bits of a Bits Allocated container (PS3.5 8.1.1),
+#    two's complement when Pixel Representation is 1. Codecs share these checks.
+
+def checked_frame(array: Any, info: PixelInfo) -> np.ndarray:
+    """The frame as ``info.dtype()``; ValueError if its shape, type or values do not fit ``info``."""
+    import numpy as np
+
+    array = np.asarray(array)
+    if array.shape != info.frame_shape:
+        raise ValueError(f"the frame is shaped {array.shape}; the dataset's Image Pixel module says {info.frame_shape}")
+    if array.dtype.kind not in "ui":
+        raise ValueError(f"the frame holds {array.dtype} values; an integer type is needed")
+    low, high = stored_range(info)
+    if array.size:
+        least, most = int(array.min()), int(array.max())
+        if least < low or most > high:
+            kind = "signed" if info.signed else "unsigned"
+            raise ValueError(
+                f"the frame's values {least}..{most} lie outside {low}..{high}, "
+                f"the range of {info.bits_stored}-bit {kind} samples (Bits Stored)"
+            )
+    return array.astype(info.dtype())
+
+
+def stored_range(info: PixelInfo) -> tuple[int, int]:
+    bits = info.bits_stored
+    if info.signed:
+        return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    return 0, (1 << bits) - 1
+
+
+def as_stored(samples: np.ndarray, info: PixelInfo) -> np.ndarray:
+    """Unsigned samples to ``info.dtype()``, keeping Bits Stored bits only: signed values are
+    sign-extended from Bits Stored, unsigned ones masked (the bits above are not part of the
+    value, PS3.5 8.1.1)."""
+    import numpy as np
+
+    dtype = info.dtype()
+    out = samples.astype(dtype.str.replace("i", "u"))
+    unused = dtype.itemsize * 8 - info.bits_stored
+    if info.signed:
+        out = out.view(dtype)
+        if unused:
+            np.left_shift(out, unused, out=out)
+            np.right_shift(out, unused, out=out)  # arithmetic shift on a signed type
+    elif unused:
+        np.bitwise_and(out, (1 << info.bits_stored) - 1, out=out)
+    return out
+
+
 def check_decoded(array: Any, info: PixelInfo) -> None:
     """Raise ValueError when a decoder's result does not match the dataset (the kernel then
     tries the next decoder)."""
