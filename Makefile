@@ -7,8 +7,8 @@ BIN := $(VENV)/bin
 # Every folder holding a pyproject.toml below kernel/, plugins/<family>/ and contrib/ is a member.
 MEMBERS := kernel $(patsubst %/pyproject.toml,%,$(wildcard plugins/*/*/pyproject.toml contrib/*/pyproject.toml))
 STAMP := $(VENV)/.installed
-# Debian packages the test suite uses as real peers (later issues add dcmtk, orthanc ...).
-DEBIAN_PACKAGES ?=
+# Debian packages the test suite uses as real peers: dcmtk and GDCM cross-check the codecs.
+DEBIAN_PACKAGES ?= dcmtk libgdcm-tools
 SAMPLE := out/sample
 
 .PHONY: run test install system-packages benchmark clean

@@ -1,8 +1,8 @@
 """The vendor story for real: wheels built and installed into fresh virtual environments.
 
 Two environments, each made from wheels built here (no editable installs, no mocked entry points):
-- ``site``: gantry-kernel, gantry-part10, gantry-vendor-codec-example and a reference JPEG 2000
-  codec at first-party priority (tests/fixtures/reference-j2k);
+- ``site``: gantry-kernel, gantry-part10, gantry-vendor-codec-example and Gantry's own JPEG 2000
+  codec, gantry-j2k (priority 50);
 - ``broken_site``: the same plus a wheel of three deliberately broken plugins.
 """
 
@@ -22,7 +22,7 @@ PROJECTS = {
     "kernel": ROOT / "kernel",
     "part10": ROOT / "plugins" / "readers" / "part10",
     "vendor": ROOT / "contrib" / "vendor-codec-example",
-    "reference": ROOT / "tests" / "fixtures" / "reference-j2k",
+    "j2k": ROOT / "plugins" / "codecs" / "j2k",
     "broken": ROOT / "tests" / "fixtures" / "broken-plugins",
 }
 J2K_LOSSLESS, J2K = "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91"
@@ -62,13 +62,13 @@ def _make_env(folder: Path, wheel_files: list[Path]) -> Path:
 @pytest.fixture(scope="session")
 def site(wheels, tmp_path_factory) -> Path:
     return _make_env(tmp_path_factory.mktemp("site") / "venv",
-                     [wheels[n] for n in ("kernel", "part10", "vendor", "reference")])
+                     [wheels[n] for n in ("kernel", "part10", "vendor", "j2k")])
 
 
 @pytest.fixture(scope="session")
 def broken_site(wheels, tmp_path_factory) -> Path:
     return _make_env(tmp_path_factory.mktemp("broken-site") / "venv",
-                     [wheels[n] for n in ("kernel", "part10", "vendor", "reference", "broken")])
+                     [wheels[n] for n in ("kernel", "part10", "vendor", "j2k", "broken")])
 
 
 def gantry(venv: Path, *args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -94,7 +94,7 @@ def test_fresh_environment_holds_only_the_wheels(site):
     pip_list = subprocess.run([_uv(), "pip", "list", "--python", str(site / "bin" / "python"), "--format", "json"],
                               capture_output=True, text=True, check=True).stdout
     installed = {row["name"]: row for row in json.loads(pip_list)}
-    for name in ("gantry-kernel", "gantry-part10", "gantry-vendor-codec-example", "gantry-reference-j2k"):
+    for name in ("gantry-kernel", "gantry-part10", "gantry-vendor-codec-example", "gantry-j2k"):
         assert name in installed and "editable_project_location" not in installed[name]
     assert "gantry-broken-plugins" not in installed
 
@@ -102,13 +102,15 @@ def test_fresh_environment_holds_only_the_wheels(site):
 def test_vendor_plugin_wins(site, tmp_path):
     rows = plugins_json(site, tmp_path)
     assert {name: row["status"] for name, row in rows.items()} == {
-        "part10": "loaded", "reference-j2k": "loaded", "vendor-j2k": "loaded"}
+        "part10": "loaded", "j2k": "loaded", "vendor-j2k": "loaded"}
     assert rows["vendor-j2k"]["distribution"] == "gantry-vendor-codec-example"
     assert rows["vendor-j2k"]["version"] == "0.1.0"
     for key in (J2K_LOSSLESS, J2K):
         assert active(rows, key) == ["vendor-j2k-openjpeg"]
-    reference = {item["key"]: item for item in rows["reference-j2k"]["provides"]}
-    assert reference[J2K_LOSSLESS]["priority"] == 50 and reference[J2K_LOSSLESS]["active"] is False
+    ours = {(item["family"], item["key"]): item for item in rows["j2k"]["provides"]}
+    assert ours[("decoder", J2K_LOSSLESS)]["priority"] == 50 and ours[("decoder", J2K_LOSSLESS)]["active"] is False
+    # The vendor only decodes: encoding JPEG 2000 stays with ours.
+    assert active(rows, J2K_LOSSLESS, family="encoder") == ["j2k-openjpeg"]
 
 
 DECODE_SCRIPT = r"""
@@ -137,7 +139,7 @@ def test_vendor_decodes_and_falls_back_to_ours(site, tmp_path):
     outcome = json.loads(result.stdout)
     assert outcome["exact"] is True and outcome["active"] == "vendor-j2k-openjpeg"
     # A frame the vendor cannot decode goes to the next provider; when all fail, both are named.
-    assert outcome["tried"] == ["vendor-j2k-openjpeg", "reference-j2k"]
+    assert outcome["tried"] == ["vendor-j2k-openjpeg", "j2k-openjpeg"]
     assert "corrupt.dcm frame 1" in outcome["message"]
     assert "provider.failed_falling_back" in result.stderr
 
@@ -147,20 +149,20 @@ def test_vendor_disabled_by_configuration(site, tmp_path):
     rows = plugins_json(site, tmp_path)
     assert rows["vendor-j2k"]["status"] == "disabled"
     assert rows["vendor-j2k"]["provides"] == []
-    assert active(rows, J2K_LOSSLESS) == ["reference-j2k"]
+    assert active(rows, J2K_LOSSLESS) == ["j2k-openjpeg"]
 
 
 def test_vendor_disabled_by_environment(site, tmp_path):
     rows = plugins_json(site, tmp_path, env={"GANTRY_DISABLE": "vendor-j2k"})
     assert rows["vendor-j2k"]["status"] == "disabled"
-    assert active(rows, J2K) == ["reference-j2k"]
+    assert active(rows, J2K) == ["j2k-openjpeg"]
 
 
 def test_site_priority_override_and_pin(site, tmp_path):
     (tmp_path / "site.yaml").write_text(
-        "plugins:\n  priority:\n    reference-j2k: 200\n  pin:\n    decoder:\n      '1.2.840.10008.1.2.4.91': vendor-j2k-openjpeg\n")
+        "plugins:\n  priority:\n    j2k-openjpeg: 200\n  pin:\n    decoder:\n      '1.2.840.10008.1.2.4.91': vendor-j2k-openjpeg\n")
     rows = plugins_json(site, tmp_path, "--config", "site.yaml")
-    assert active(rows, J2K_LOSSLESS) == ["reference-j2k"]
+    assert active(rows, J2K_LOSSLESS) == ["j2k-openjpeg"]
     assert active(rows, J2K) == ["vendor-j2k-openjpeg"]
 
 
@@ -170,7 +172,7 @@ def test_broken_plugins_are_reported_and_the_kernel_carries_on(broken_site, tmp_
     rows = {row["name"]: row for row in json.loads(result.stdout)}
     assert {name: rows[name]["status"] for name in rows} == {
         "broken-api": "failed", "broken-describe": "failed", "broken-import": "failed",
-        "part10": "loaded", "reference-j2k": "loaded", "vendor-j2k": "loaded"}
+        "part10": "loaded", "j2k": "loaded", "vendor-j2k": "loaded"}
     assert "No module named 'gantry_vendor_sdk_that_is_not_installed'" in rows["broken-import"]["error"]
     assert "targets Gantry plugin API 2.0" in rows["broken-api"]["error"]
     assert "raised while describing itself in gantry_codecs: RuntimeError: licence check failed" in rows["broken-describe"]["error"]
@@ -206,10 +208,10 @@ def test_disabling_broken_plugins_satisfies_strict_mode(broken_site, tmp_path):
 
 
 def test_uninstalling_the_vendor_falls_back(wheels, tmp_path):
-    venv = _make_env(tmp_path / "venv", [wheels[n] for n in ("kernel", "part10", "vendor", "reference")])
+    venv = _make_env(tmp_path / "venv", [wheels[n] for n in ("kernel", "part10", "vendor", "j2k")])
     assert active(plugins_json(venv, tmp_path), J2K_LOSSLESS) == ["vendor-j2k-openjpeg"]
     subprocess.run([_uv(), "pip", "uninstall", "--quiet", "--python", str(venv / "bin" / "python"),
                     "gantry-vendor-codec-example"], check=True, timeout=120)
     rows = plugins_json(venv, tmp_path)
     assert "vendor-j2k" not in rows
-    assert active(rows, J2K_LOSSLESS) == ["reference-j2k"]
+    assert active(rows, J2K_LOSSLESS) == ["j2k-openjpeg"]
