@@ -14,10 +14,12 @@ SAMPLE := out/sample
 .PHONY: run test install system-packages benchmark clean
 
 run: install
-	@rm -rf $(SAMPLE)
+	@rm -rf $(SAMPLE) out/j2k
 	$(BIN)/python -m gantry.testing.samples $(SAMPLE)
 	$(BIN)/gantry plugins
 	$(BIN)/gantry scan $(SAMPLE)
+	$(BIN)/gantry transcode $(SAMPLE)/patient1 out/j2k --to j2k-lossless
+	$(BIN)/gantry scan out/j2k
 
 test: install system-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
