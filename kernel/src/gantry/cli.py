@@ -64,6 +64,46 @@ def _build_kernel(params: dict[str, Any]) -> Any:
         raise click.ClickException(str(err)) from None
 
 
+class LazyCommand(click.Command):
+    """A subcommand whose module is imported only when it runs or shows its help.
+
+    ``gantry_cli`` runs on every ``gantry`` invocation; registering commands lazily keeps
+    ``gantry plugins`` from importing every plugin's command module:
+
+        app.add_command(LazyCommand("scan", "gantry_part10.scan:scan_command", help="..."))
+    """
+
+    def __init__(self, name: str, ref: str, *, help: str = "") -> None:
+        super().__init__(name, help=help, short_help=help)
+        self.ref = ref
+        self._real: click.Command | None = None
+
+    def real(self) -> click.Command:
+        if self._real is None:
+            from gantry.registry import resolve_ref
+
+            self._real = resolve_ref(self.ref)
+        return self._real
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        return self.real().get_params(ctx)
+
+    def make_parser(self, ctx: click.Context) -> Any:
+        return self.real().make_parser(ctx)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return self.real().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        return self.real().invoke(ctx)
+
+    def get_help(self, ctx: click.Context) -> str:
+        return self.real().get_help(ctx)
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        return self.short_help or ""
+
+
 def pass_kernel(function: Any) -> Any:
     """Decorator for plugin commands: passes the kernel as the first argument."""
 

@@ -11,6 +11,7 @@ GANTRY_API_VERSION = "1.0"
 
 @hookimpl
 def gantry_cli(app: Any) -> None:
-    from gantry_transcode.cli import transcode_command
+    from gantry.cli import LazyCommand
 
-    app.add_command(transcode_command)
+    app.add_command(LazyCommand("transcode", "gantry_transcode.cli:transcode_command",
+                                help="Change the transfer syntax of files and folders."))

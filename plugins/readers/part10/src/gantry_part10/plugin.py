@@ -25,6 +25,7 @@ def gantry_readers() -> list[Reader]:
 
 @hookimpl
 def gantry_cli(app: Any) -> None:
-    from gantry_part10.scan import scan_command  # click only; pydicom loads when a file is read
+    from gantry.cli import LazyCommand
 
-    app.add_command(scan_command)
+    app.add_command(LazyCommand("scan", "gantry_part10.scan:scan_command",
+                                help="Read every file under PATHS and list what they hold."))
