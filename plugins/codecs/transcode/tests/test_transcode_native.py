@@ -113,3 +113,18 @@ def test_cli_folder_batch_goes_on_past_bad_files(tmp_path, monkeypatch, sample_f
     assert all(os.path.exists(p) for p in outputs)
     assert str(tmp_path / "out" / "sample" / "patient1" / "ct" / "ct001.dcm") in outputs
     assert not list((tmp_path / "out").rglob("*truncated*")) and not list((tmp_path / "out").rglob("*.partial"))
+
+
+def test_cli_workers_give_the_same_files(tmp_path, monkeypatch, sample_folder):
+    monkeypatch.chdir(tmp_path)
+    for name in [n for n in os.environ if n.startswith("GANTRY_")]:
+        monkeypatch.delenv(name)
+    folder, made = sample_folder
+    outputs = {}
+    for workers in ("1", "2"):
+        result = CliRunner().invoke(make_app(), ["transcode", str(folder / "patient1"), str(tmp_path / workers),
+                                                 "--to", "implicit-little", "--workers", workers, "--json"])
+        assert result.exit_code == 0, result.output
+        outputs[workers] = {os.path.relpath(p, tmp_path / workers): open(p, "rb").read()
+                            for p in (tmp_path / workers).rglob("*.dcm")}
+    assert len(outputs["1"]) == 6 and outputs["1"] == outputs["2"]

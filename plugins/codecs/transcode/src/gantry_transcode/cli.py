@@ -36,7 +36,6 @@ def plan(inputs: tuple[str, ...], output: str) -> Iterator[tuple[Path, Path]]:
 
 def _work(job: tuple[str, str, str, dict[str, Any], str | None]) -> dict[str, Any]:
     source, destination, to, option_values, config = job
-    from gantry import Kernel
     from gantry.pixels import EncodeOptions
     from gantry_transcode.transcode import transcode_file
 
