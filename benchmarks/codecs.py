@@ -1,6 +1,6 @@
 """Decode and encode throughput per transfer syntax: Gantry against imagecodecs, pydicom and GDCM.
 
-    .venv/bin/python benchmarks/codecs.py [--repeats 3] [--frames 200] [--j2k-frames 50]
+    .venv/bin/python benchmarks/codecs.py [--repeats 3] [--frames 200] [--j2k-frames 50] [--default-malloc]
 
 Synthetic CT: a seeded phantom (ellipses, smooth shading and noise), 512 x 512, Bits Allocated 16 /
 Bits Stored 12, written as a native multi-frame file and compressed once per transfer syntax by
@@ -19,6 +19,9 @@ The dispatch overhead is Gantry against the direct imagecodecs call; goal (issue
 Where it is exceeded, a cProfile of the Gantry path says where the time goes. Last, every
 compressed file of pydicom's test data (pydicom-data included) is decoded by Gantry
 (``open_pixels(...).arrays()``) and by pydicom (``pixel_array``), files read from disk each time.
+
+glibc malloc's thresholds are fixed first (see ``steady_allocator``; ``--default-malloc`` skips
+that), so that every cell sees the same allocator whatever ran before it.
 """
 
 from __future__ import annotations
@@ -407,8 +410,8 @@ READING = {
         "The own time of `decode_rle` is the byte-plane assembly: each segment `packbits_decode` returns "
         "is copied into every other byte of a (pixels, samples, 2) array (a strided write), then "
         "`as_stored` byte-swaps the big-endian words (`astype`) and masks Bits Stored: two more passes "
-        "over the frame. `packbits_decode` alone leaves the planes unmerged, so no 16-bit RLE decoder can "
-        "come within 5 % of it (see the `dicomrle_decode` note above).",
+        "over the frame. `packbits_decode` alone leaves the planes unmerged, so any 16-bit RLE decoder pays "
+        "at least one more pass over the frame to merge them (see the `dicomrle_decode` note above).",
     ("1.2.840.10008.1.2.4.70", "decode"):
         "`gantry_jpeg.stream.parse` walks the codestream before libjpeg-turbo sees it: the markers in "
         "Python, then a regular-expression search (`re.Pattern.search`) through the entropy-coded data to "
@@ -463,7 +466,7 @@ def profile_gantry(kernel: Any, row: Row, kind: str, volume: np.ndarray) -> str:
              "Own time per function:", ""]
     for (filename, line, name), (_calls, ncalls, own, _cumulative, _callers) in entries[:8]:
         where = f"{name} (C)" if name in labels else name if filename == "~" else f"{_short(filename)}:{line} {name}"
-        lines.append(f"- {100 * own / total:4.1f} % `{where}` ({ncalls / case.frames:g} calls per frame)")
+        lines.append(f"- {100 * own / total:4.1f} % `{where}` ({ncalls / case.frames:g} per frame)")
     if (case.syntax, kind) in READING:
         lines += ["", READING[case.syntax, kind]]
     return "\n".join(lines)
@@ -565,7 +568,8 @@ def pydicom_data(kernel: Any, repeats: int) -> list[str]:
         if syntax and syntax not in NATIVE:
             groups[syntax].append(path)
     rows = ["| transfer syntax | files | decoded by both | MB decoded | Gantry files/s | Gantry MB/s "
-            "| pydicom files/s | pydicom MB/s | Gantry / pydicom | refused by Gantry only | by pydicom only | by both |",
+            "| pydicom files/s | pydicom MB/s | Gantry / pydicom | refused by Gantry only | by pydicom only "
+            "| by both |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|"]
     for syntax in sorted(groups, key=lambda uid: [int(part) for part in uid.split(".")]):
         paths = groups[syntax]
@@ -639,9 +643,9 @@ def tables(rows: list[Row]) -> list[str]:
     for row in rows:
         if "dicomrle" in row.decode:
             d = row.decode
-            lines += ["", f"RLE: `imagecodecs.dicomrle_decode(frame, \">u2\")`, which decodes a whole DICOM RLE frame to "
-                      f"big-endian samples (gantry-rle does not call it; `packbits_decode` leaves the byte planes "
-                      f"to be merged), runs at {_rate(row, d, 'dicomrle')} MB/s; Gantry is "
+            lines += ["", "RLE: `imagecodecs.dicomrle_decode(frame, \">u2\")`, which decodes a whole DICOM RLE "
+                      "frame to big-endian samples (gantry-rle does not call it; `packbits_decode` leaves the "
+                      f"byte planes to be merged), runs at {_rate(row, d, 'dicomrle')} MB/s; Gantry is "
                       f"{(d['gantry'] / d['dicomrle'] - 1) * 100:+.1f} % against it."]
     lines += ["", "### Encode, MB/s of uncompressed samples consumed", "",
               "| transfer syntax | frames | Gantry `encode_frame` | plugin function | imagecodecs direct "
@@ -661,16 +665,41 @@ def tables(rows: list[Row]) -> list[str]:
     return lines
 
 
+def steady_allocator() -> str:
+    """Fix glibc malloc's thresholds where its own adjustment ends (mmap 32 MiB, trim 64 MiB).
+
+    By default glibc maps blocks of 128 KiB and more afresh and unmaps them on free, until the
+    process frees a large mapped block; then the threshold rises to that block's size (at most 32
+    MiB). So whether every full-frame temporary costs a page fault per 4 KiB depends on what the
+    process did before: the same RLE encoding ran 30 % slower with 1500 page faults a frame after
+    one order of set-up steps than after another. Fixed thresholds give every cell the same
+    allocator. Returns what was done, for the report."""
+    import ctypes
+    import platform
+
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return "default allocator (not glibc)"
+    libc = ctypes.CDLL("libc.so.6")
+    m_trim_threshold, m_mmap_threshold = -1, -3  # malloc.h
+    if not (libc.mallopt(m_mmap_threshold, 32 << 20) and libc.mallopt(m_trim_threshold, 64 << 20)):
+        return "glibc malloc, default thresholds (mallopt refused)"
+    return "glibc malloc with M_MMAP_THRESHOLD 32 MiB and M_TRIM_THRESHOLD 64 MiB (see `steady_allocator`)"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--frames", type=int, default=200)
     parser.add_argument("--j2k-frames", type=int, default=50, help="frames for JPEG 2000 (slow in every codec)")
+    parser.add_argument("--default-malloc", action="store_true",
+                        help="leave glibc malloc's thresholds to their history-dependent default")
     args = parser.parse_args()
+    allocator = "glibc malloc, default thresholds" if args.default_malloc else steady_allocator()
     if args.repeats < 3:
         parser.error("--repeats must be at least 3 (each cell is a median)")
     command = "benchmarks/codecs.py" + "".join(
-        f" --{flag.replace('_', '-')} {value}" for flag, value in vars(args).items())
+        f" --{flag.replace('_', '-')}" + ("" if value is True else f" {value}")
+        for flag, value in vars(args).items() if value is not False)
     warnings.simplefilter("ignore")  # pydicom's warnings about its own test files
     from gantry import Kernel, pydicom_bridge
     from gantry.log import configure
@@ -729,7 +758,7 @@ def main() -> int:
         f"imagecodecs {_version('imagecodecs')}, pydicom {_version('pydicom')} with pylibjpeg "
         f"{_version('pylibjpeg')}, pylibjpeg-libjpeg {_version('pylibjpeg-libjpeg')}, pylibjpeg-openjpeg "
         f"{_version('pylibjpeg-openjpeg')}, pyjpegls {_version('pyjpegls')}, {_gdcm_version()}; "
-        f"{elapsed:.0f} s).",
+        f"{allocator}; {elapsed:.0f} s).",
         "",
         f"Synthetic CT: seeded phantom (seed {SEED}), {ROWS} x {COLUMNS}, Bits Allocated 16 / Bits Stored "
         f"{BITS_STORED}, {args.frames} frames{j2k}, compressed once per syntax by Gantry's encoders "

@@ -139,7 +139,8 @@ def child(kind: str, source: str, destination: str) -> int:
         compressed = time.perf_counter()
         ds.save_as(destination)
         report["seconds"] = time.perf_counter() - start
-        report["stages"] = {"dcmread": read - start, "compress": compressed - read, "save_as": report["seconds"] - (compressed - start)}
+        report["stages"] = {"dcmread": read - start, "compress": compressed - read,
+                            "save_as": report["seconds"] - (compressed - start)}
         report["ok"], report["reason"] = True, ""
     report["peak_mib"] = vm_hwm_mib()
     print(json.dumps(report))

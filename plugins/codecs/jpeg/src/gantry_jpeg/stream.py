@@ -163,7 +163,7 @@ def parse(data: bytes) -> StreamInfo:
     if info is None or scans == 0:
         raise StreamError("the codestream has no frame header (SOF) or no scan (SOS)")
     trailing = data[pos:]
-    if trailing.strip(b"\x00"):
+    if trailing.strip(b"\x00\xff"):  # a pad byte (00, or ff as real files have) is allowed
         raise StreamError(f"{len(trailing)} bytes follow the EOI marker at byte {pos - 2}")
     info.jfif, info.adobe_transform, info.restart_interval = jfif, adobe, restart
     info.scans, info.length = scans, pos
