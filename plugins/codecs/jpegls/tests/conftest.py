@@ -80,27 +80,9 @@ def frames() -> Callable[..., list[np.ndarray]]:
 
 @pytest.fixture(scope="session")
 def dataset() -> Callable[..., Any]:
-    def make(info: PixelInfo, fragments: list[bytes]) -> Any:
-        from pydicom.dataset import Dataset, FileMetaDataset
-        from pydicom.encaps import encapsulate
-        from pydicom.uid import generate_uid
+    from gantry.testing.codecs import encapsulated_dataset
 
-        ds = Dataset()
-        ds.file_meta = FileMetaDataset()
-        ds.file_meta.TransferSyntaxUID = info.transfer_syntax
-        ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
-        ds.SOPInstanceUID = generate_uid()
-        ds.Rows, ds.Columns = info.rows, info.columns
-        ds.SamplesPerPixel = info.samples_per_pixel
-        ds.PhotometricInterpretation = info.photometric_interpretation
-        if info.samples_per_pixel > 1:
-            ds.PlanarConfiguration = 0
-        ds.BitsAllocated, ds.BitsStored = info.bits_allocated, info.bits_stored
-        ds.HighBit = info.bits_stored - 1
-        ds.PixelRepresentation = info.pixel_representation
-        ds.NumberOfFrames = len(fragments)
-        ds.PixelData = encapsulate(fragments)
-        ds["PixelData"].VR = "OB"
-        return ds
+    def make(info: PixelInfo, fragments: list[bytes]) -> Any:
+        return encapsulated_dataset(fragments, info, info.transfer_syntax, info.photometric_interpretation)
 
     return make
