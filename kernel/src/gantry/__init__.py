@@ -17,6 +17,7 @@ from gantry.descriptors import (
     DeidProfile,
     Descriptor,
     DimseService,
+    InstanceStore,
     Reader,
     Setting,
     StorageBackend,
@@ -27,6 +28,7 @@ from gantry.errors import (
     ConfigError,
     DeidError,
     GantryError,
+    InstanceConflict,
     NotDicomError,
     PluginError,
     ReaderError,
@@ -39,7 +41,7 @@ __version__ = "0.1.0"
 
 # Loaded on first use: a plugin's entry module needs only the descriptors and hookimpl, and
 # plugin discovery must stay fast.
-_LAZY = {"Kernel": "gantry.kernel", "Instance": "gantry.model", "Patient": "gantry.model",
+_LAZY = {"Kernel": "gantry.kernel", "Session": "gantry.session", "Instance": "gantry.model", "Patient": "gantry.model",
          "Series": "gantry.model", "Study": "gantry.model"}
 
 
@@ -66,6 +68,8 @@ __all__ = [
     "DimseService",
     "GantryError",
     "Instance",
+    "InstanceConflict",
+    "InstanceStore",
     "Kernel",
     "NotDicomError",
     "Patient",

@@ -32,6 +32,7 @@ FAMILIES: dict[str, str] = {
     "deid-action": "one active provider per de-identification action code",
     "deid-profile": "one active provider per de-identification profile name",
     "storage": "exactly one active backend per URL scheme",
+    "instance-store": "exactly one active instance store per URL scheme",
 }
 
 #: Families where a provider that raises at run time hands over to the next-ranked one.
@@ -106,10 +107,17 @@ class Reader(Descriptor):
     ``read(source, **options) -> pydicom.Dataset`` where ``source`` is a path, bytes or a binary
     stream, per ``sources``. ``sniff(head: bytes) -> bool``, optional, answers from the first
     bytes of a source whether this reader can read it at all; it must be cheap.
+
+    ``scan(path, keywords) -> dict[str, str]``, optional, is the fast path for indexing: it reads
+    only the listed top-level attributes of a file, without building a Dataset. Values come back
+    as text the way :func:`gantry.header.text_values` renders them from a Dataset (the reference
+    a scanner must agree with); absent attributes are left out; ``TransferSyntaxUID`` comes from
+    the File Meta. It raises NotDicomError or ReaderError like ``read``.
     """
 
     read: str = _ref_field()
     sniff: str | None = _ref_field(required=False)
+    scan: str | None = _ref_field(required=False)
     sources: tuple[str, ...] = attrs.field(
         default=("path", "bytes", "stream"), converter=_keys, validator=_check_keys
     )
@@ -233,7 +241,7 @@ class DeidProfile(Descriptor):
 class StorageBackend(Descriptor):
     """Persistence for the index, audit trail and plugin tables, chosen by URL scheme.
 
-    ``open(url, settings) -> backend`` implementing the StorageBackend contract.
+    ``open(url, settings) -> backend`` following :class:`gantry.storage.Backend`.
     """
 
     schemes: tuple[str, ...] = attrs.field(converter=_keys, validator=_check_keys)
@@ -243,6 +251,22 @@ class StorageBackend(Descriptor):
     def capabilities(self) -> Iterator[tuple[str, str, str]]:
         for scheme in self.schemes:
             yield "storage", scheme, "open"
+
+
+@attrs.frozen(kw_only=True)
+class InstanceStore(Descriptor):
+    """Where instance files are kept (a folder, an object store ...), chosen by URL scheme.
+
+    ``open(url, settings) -> store`` following :class:`gantry.storage.InstanceStoreContract`.
+    """
+
+    schemes: tuple[str, ...] = attrs.field(converter=_keys, validator=_check_keys)
+    open: str = _ref_field()
+    kind: ClassVar[str] = "instance-store"
+
+    def capabilities(self) -> Iterator[tuple[str, str, str]]:
+        for scheme in self.schemes:
+            yield "instance-store", scheme, "open"
 
 
 SETTING_TYPES: dict[str, type | tuple[type, ...]] = {
@@ -278,4 +302,5 @@ DESCRIPTOR_HOOKS: dict[str, type[Descriptor]] = {
     "gantry_deid_actions": DeidAction,
     "gantry_deid_profiles": DeidProfile,
     "gantry_storage_backends": StorageBackend,
+    "gantry_instance_stores": InstanceStore,
 }

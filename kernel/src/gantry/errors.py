@@ -56,6 +56,10 @@ class StorageError(GantryError):
     """A storage backend operation failed."""
 
 
+class InstanceConflict(StorageError):
+    """Different content arrived under a SOP Instance UID that is already stored."""
+
+
 def _describe(err: BaseException) -> str:
     text = str(err).strip()
     return f"{type(err).__name__}: {text}" if text else type(err).__name__

@@ -58,6 +58,7 @@ FAMILY_ERRORS: dict[str, type[GantryError]] = {
     "deid-action": DeidError,
     "deid-profile": DeidError,
     "storage": StorageError,
+    "instance-store": StorageError,
 }
 
 SNIFF_BYTES = 256
@@ -319,6 +320,66 @@ class Kernel:
             tried = ", ".join(o.provider for o in self.providers("reader", kind)) or "no reader installed"
             raise NotDicomError(f"{what} is not DICOM (first bytes recognised by none of: {tried})")
         return self.call("reader", kind, source, what=what, offers=accepting, **options)
+
+    def scan(self, path: str | os.PathLike[str], keywords: tuple[str, ...] | list[str]) -> dict[str, str]:
+        """The listed top-level attributes of a file as index text (see :mod:`gantry.header`).
+
+        The best reader that has a fast ``scan`` does it; when none has one, or all of those fail
+        on this file, the file is read without its pixel data and rendered by
+        :func:`gantry.header.text_values`, so the answer never depends on which path ran.
+        """
+        with open(path, "rb") as stream:
+            head = stream.read(SNIFF_BYTES)
+        offers = [offer for offer in self.providers("reader", "path")
+                  if offer.descriptor.sniff is None  # type: ignore[attr-defined]
+                  or self.load(offer.descriptor.sniff)(head)]  # type: ignore[attr-defined]
+        if not offers:
+            raise NotDicomError(f"{describe_source(path)} is not DICOM (no reader recognises it)")
+        for offer in offers:
+            scan_ref = offer.descriptor.scan  # type: ignore[attr-defined]
+            if scan_ref is None:
+                continue
+            try:
+                return self.load(scan_ref)(path, keywords)
+            except NotDicomError:
+                raise
+            except Exception as err:  # the full reader below has the last word on this file
+                log.info("scan.fell_back_to_read", provider=offer.provider,
+                         error_type=type(err).__name__, error=Phi(str(err)))
+                break
+        from gantry.header import text_values
+
+        dataset = self.call("reader", "path", path, what=describe_source(path), offers=offers,
+                            stop_before_pixels=True)
+        return text_values(dataset, keywords)
+
+    def open_storage(self, url: str) -> Any:
+        """Open the storage backend for ``url`` (``sqlite:///...``, ``postgresql://...``).
+
+        Exactly one backend serves a URL scheme; the object returned follows
+        :class:`gantry.storage.Backend`.
+        """
+        return self._open_by_scheme("storage", url, "sqlite:///path/project.db")
+
+    def open_instance_store(self, url: str) -> Any:
+        """Open the instance store for ``url`` (``file:///srv/gantry/store`` or a plain folder).
+
+        The object returned follows :class:`gantry.storage.InstanceStoreContract`.
+        """
+        if "://" not in url:  # a plain folder is the local store
+            url = "file://" + os.path.abspath(url)
+        return self._open_by_scheme("instance-store", url, "file:///srv/gantry/store")
+
+    def _open_by_scheme(self, family: str, url: str, example: str) -> Any:
+        scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+        if not scheme:
+            raise StorageError(f"{url!r} is not a {family} URL (expected e.g. {example})")
+        offer = self.active(family, scheme)
+        if offer is None:
+            known = sorted({key for fam, key in self._table if fam == family})
+            raise StorageError(f"no {family} plugin serves {scheme}:// URLs; installed: "
+                               + (", ".join(f"{k}://" for k in known) or "none"))
+        return self.call(family, scheme, url, self.settings(offer.plugin), what=url)
 
     def is_dicom(self, source: Any) -> bool:
         """Quick check from the first bytes only: would any reader accept this source?"""

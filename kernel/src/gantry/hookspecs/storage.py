@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from gantry.hookspecs import hookspec
 
 if TYPE_CHECKING:
-    from gantry.descriptors import StorageBackend
+    from gantry.descriptors import InstanceStore, StorageBackend
 
 
 @hookspec
@@ -18,4 +18,13 @@ def gantry_storage_backends() -> list[StorageBackend]:
     highest priority wins and the others stay inactive; there is never a fallback to another
     backend, because writing an index somewhere else than asked would split the site's data.
     ``open(url, settings) -> backend``; failures are :class:`~gantry.StorageError`.
+    """
+
+
+@hookspec
+def gantry_instance_stores() -> list[InstanceStore]:
+    """Return the :class:`~gantry.InstanceStore` descriptors this plugin provides.
+
+    Ranking: exactly one active store per URL scheme (``file`` ...), no fallback, for the same
+    reason as backends. ``open(url, settings) -> store``; failures are :class:`~gantry.StorageError`.
     """
