@@ -1,5 +1,6 @@
-"""The ``gantry`` command. The kernel adds ``plugins``; every other subcommand comes from a
-plugin's ``gantry_cli`` hook.
+"""The ``gantry`` command. The kernel adds ``plugins`` and the Session's commands (``ingest``,
+``ls``, ``stats``, ``audit-log``); every other subcommand comes from a plugin's ``gantry_cli``
+hook.
 
 Global options come before the subcommand: ``gantry --config site.toml --strict-plugins plugins``.
 Exit status: 0 success, 1 the work failed (a GantryError), 2 bad usage or configuration.
@@ -131,7 +132,18 @@ def make_app() -> GantryGroup:
         """Gantry: read, move, de-identify and store DICOM, with plugins."""
 
     app.add_command(plugins_command)
+    for name, ref, help_text in SESSION_COMMANDS:
+        app.add_command(LazyCommand(name, ref, help=help_text))
     return app
+
+
+#: The Session's commands (gantry.session_cli), imported only when one of them runs.
+SESSION_COMMANDS = (
+    ("ingest", "gantry.session_cli:ingest_command", "Index every DICOM file under PATHS."),
+    ("ls", "gantry.session_cli:ls_command", "List patients, studies, series or instances."),
+    ("stats", "gantry.session_cli:stats_command", "Counts, sizes and syntaxes in the index."),
+    ("audit-log", "gantry.session_cli:audit_log_group", "Verify or show the audit trail."),
+)
 
 
 def _version() -> str:

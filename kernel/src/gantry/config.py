@@ -18,13 +18,18 @@ Where the file comes from, first match wins: ``--config PATH``, ``$GANTRY_CONFIG
     level = "info"                      # debug | info | warning | error
     phi = false                         # let patient identifiers reach the logs
 
+    [storage]
+    database = "sqlite:///gantry.db"    # the index: sqlite:///relative.db, sqlite:////abs.db, postgresql://...
+    store = ""                          # where received instances are kept (folder or file:// URL)
+
     [part10]                            # a plugin's own section, named by its entry point
     ...
 
 Environment: ``GANTRY_DISABLE=name1,name2`` adds to ``plugins.disable``;
 ``GANTRY_STRICT_PLUGINS``, ``GANTRY_LOG_FORMAT``, ``GANTRY_LOG_LEVEL`` and ``GANTRY_LOG_PHI``
-override their keys. This module checks the shape of the file; names of plugins and providers
-are checked by the kernel once it knows what is installed.
+override their keys, ``GANTRY_DATABASE`` overrides ``storage.database``. This module checks the
+shape of the file; names of plugins and providers are checked by the kernel once it knows what
+is installed.
 """
 
 from __future__ import annotations
@@ -40,14 +45,22 @@ import attrs
 from gantry.descriptors import FAMILIES
 from gantry.errors import ConfigError
 
-KERNEL_SECTIONS = ("plugins", "log")
+KERNEL_SECTIONS = ("plugins", "log", "storage")
 PLUGINS_KEYS = ("disable", "strict", "priority", "pin")
 LOG_FORMATS = ("auto", "console", "json")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 LOG_KEYS = ("format", "level", "phi")
+STORAGE_KEYS = ("database", "store")
+DEFAULT_DATABASE = "sqlite:///gantry.db"
 FILE_NAMES = ("gantry.toml", "gantry.yaml", "gantry.yml")
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off", "")
+
+
+@attrs.frozen(kw_only=True)
+class StorageSettings:
+    database: str = DEFAULT_DATABASE
+    store: str = ""
 
 
 @attrs.frozen(kw_only=True)
@@ -72,6 +85,7 @@ class Config:
     priorities: Mapping[str, int] = attrs.field(factory=dict, converter=_frozen_map)
     pins: Mapping[tuple[str, str], str] = attrs.field(factory=dict, converter=_frozen_map)
     log: LogSettings = attrs.field(factory=LogSettings)
+    storage: StorageSettings = attrs.field(factory=StorageSettings)
     sections: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict, converter=_frozen_map)
     """Plugin sections, by plugin name, as written (validated by the kernel)."""
 
@@ -180,8 +194,14 @@ def parse_config(data: Mapping[str, Any], *, source: str | None = None, env: Map
         phi=_env_bool(env, "GANTRY_LOG_PHI") if "GANTRY_LOG_PHI" in env
         else _bool(log.get("phi", False), f"{where}: log.phi"),
     )
+    storage = _section(data, "storage", STORAGE_KEYS, where)
+    storage_settings = StorageSettings(
+        database=env.get("GANTRY_DATABASE") or _text(storage.get("database", DEFAULT_DATABASE),
+                                                      f"{where}: storage.database"),
+        store=_text(storage.get("store", ""), f"{where}: storage.store"),
+    )
     return Config(source=source, disable=disable, strict=strict, priorities=priorities, pins=pins,
-                  log=log_settings, sections=sections)
+                  log=log_settings, storage=storage_settings, sections=sections)
 
 
 def validate_section(plugin: str, values: Mapping[str, Any], settings: Mapping[str, Any], where: str) -> dict[str, Any]:
@@ -227,6 +247,12 @@ def _table(value: Any, what: str) -> Mapping[str, Any]:
 def _string_list(value: Any, what: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ConfigError(f"{what} must be a list of plugin names, got {value!r}")
+    return value
+
+
+def _text(value: Any, what: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{what} must be a string, got {value!r}")
     return value
 
 

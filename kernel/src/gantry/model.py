@@ -27,6 +27,9 @@ class Instance:
     location: str = ""
     """Where the data is (a file path today; a storage URL later)."""
     size: int | None = None
+    rows: int | None = None
+    columns: int | None = None
+    number_of_frames: int | None = None
     kernel: Kernel | None = attrs.field(default=None, repr=False)
     _header: Any = attrs.field(default=None, init=False, repr=False)
 
@@ -48,6 +51,16 @@ class Instance:
         """Decode the pixel data now (a numpy array); nothing is decoded before this call."""
         return self.dataset().pixel_array
 
+    def frames(self) -> Any:
+        """Decoded frames one at a time, read from the file as they are asked for (needs a
+        kernel): memory stays at one frame however large the instance."""
+        if self.kernel is None:
+            raise ValueError("Instance.frames() needs the instance to carry a kernel")
+        from gantry.frames import open_pixels
+
+        with open_pixels(self.kernel, self.location) as source:
+            yield from source.arrays()
+
 
 @attrs.define(eq=False)
 class Series:
@@ -55,6 +68,9 @@ class Series:
     modality: str = ""
     series_number: int | None = None
     series_description: str = ""
+    series_date: str = ""
+    body_part_examined: str = ""
+    number_of_instances: int | None = None
     study_instance_uid: str = ""
     _load_instances: Callable[[], list[Instance]] | None = attrs.field(default=None, repr=False)
     _instances: list[Instance] | None = attrs.field(default=None, repr=False)
@@ -74,6 +90,10 @@ class Study:
     accession_number: str = ""
     study_description: str = ""
     study_id: str = ""
+    referring_physician_name: str = ""
+    modalities_in_study: str = ""
+    number_of_series: int | None = None
+    number_of_instances: int | None = None
     patient_id: str = ""
     _load_series: Callable[[], list[Series]] | None = attrs.field(default=None, repr=False)
     _series: list[Series] | None = attrs.field(default=None, repr=False)
@@ -84,6 +104,10 @@ class Study:
             self._series = self._load_series() if self._load_series else []
         return self._series
 
+    def __repr__(self) -> str:  # accession numbers, names and IDs stay out of reprs too
+        return (f"Study({self.study_instance_uid!r}, {self.modalities_in_study or '?'}, "
+                f"{self.number_of_series if self.number_of_series is not None else '?'} series)")
+
 
 @attrs.define(eq=False)
 class Patient:
@@ -91,6 +115,8 @@ class Patient:
     patient_name: str = ""
     patient_birth_date: str = ""
     patient_sex: str = ""
+    issuer_of_patient_id: str = ""
+    number_of_studies: int | None = None
     _load_studies: Callable[[], list[Study]] | None = attrs.field(default=None, repr=False)
     _studies: list[Study] | None = attrs.field(default=None, repr=False)
 

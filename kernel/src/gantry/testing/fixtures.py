@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -63,3 +63,20 @@ def sample_folder(tmp_path: Any) -> tuple[Any, dict[str, list[str]]]:
 
     folder = tmp_path / "sample"
     return folder, write_sample_folder(folder)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Any]:
+    """One real PostgreSQL server for the test session (see :mod:`gantry.testing.postgres`).
+
+    ``postgres_server.create_database(name)`` gives each test its own database URL.
+    """
+    from gantry.testing.postgres import PostgresServer
+
+    if not PostgresServer.available():
+        pytest.fail("PostgreSQL is not installed: `make test` installs the Debian package "
+                    "'postgresql' (initdb and pg_ctl are looked for on PATH and under "
+                    "/usr/lib/postgresql/*/bin)")
+    server = PostgresServer.start()
+    yield server
+    server.stop()
