@@ -367,7 +367,9 @@ class Kernel:
         The object returned follows :class:`gantry.storage.InstanceStoreContract`.
         """
         if "://" not in url:  # a plain folder is the local store
-            url = "file://" + os.path.abspath(url)
+            from pathlib import Path
+
+            url = Path(os.path.abspath(url)).as_uri()  # escapes '#', '%' and spaces in names
         return self._open_by_scheme("instance-store", url, "file:///srv/gantry/store")
 
     def _open_by_scheme(self, family: str, url: str, example: str) -> Any:

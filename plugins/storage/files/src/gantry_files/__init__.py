@@ -1,0 +1,1 @@
+"""gantry-files: the ``file://`` instance store, ``root/<study>/<series>/<sop>.dcm`` on disk."""
