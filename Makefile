@@ -7,25 +7,36 @@ BIN := $(VENV)/bin
 # Every folder holding a pyproject.toml below kernel/, plugins/<family>/ and contrib/ is a member.
 MEMBERS := kernel $(patsubst %/pyproject.toml,%,$(wildcard plugins/*/*/pyproject.toml contrib/*/pyproject.toml))
 STAMP := $(VENV)/.installed
-# Debian packages the test suite uses as real peers: dcmtk and GDCM cross-check the codecs.
-DEBIAN_PACKAGES ?= dcmtk libgdcm-tools
+# Debian packages the test suite uses as real peers: dcmtk and GDCM cross-check the codecs,
+# PostgreSQL proves the gantry-postgres backend.
+DEBIAN_PACKAGES ?= dcmtk libgdcm-tools postgresql
 SAMPLE := out/sample
 
 .PHONY: run test install system-packages benchmark clean
 
+# The main job on the embedded default: sample files (with clutter and one damaged file) are
+# indexed into SQLite, listed, transcoded, and the audit trail is verified. The damaged file is
+# rejected and listed with its reason, which `gantry ingest` signals with exit status 3.
+DATABASE := sqlite:///out/gantry.db
+
 run: install
-	@rm -rf $(SAMPLE) out/j2k
+	@rm -rf $(SAMPLE) out/j2k out/gantry.db*
 	$(BIN)/python -m gantry.testing.samples $(SAMPLE)
 	$(BIN)/gantry plugins
-	$(BIN)/gantry scan $(SAMPLE)
+	$(BIN)/gantry ingest $(SAMPLE) --db $(DATABASE) || [ $$? -eq 3 ]
+	$(BIN)/gantry ls --db $(DATABASE) --level study
+	$(BIN)/gantry stats --db $(DATABASE)
 	$(BIN)/gantry transcode $(SAMPLE)/patient1 out/j2k --to j2k-lossless
 	$(BIN)/gantry scan out/j2k
+	$(BIN)/gantry ls --db $(DATABASE) --level series
+	$(BIN)/gantry audit-log verify --db $(DATABASE)
 
 test: install system-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 benchmark: install
 	$(BIN)/python benchmarks/startup.py
+	$(BIN)/python benchmarks/ingest.py
 
 install: $(STAMP)
 

@@ -110,6 +110,8 @@ def _walk_folder(folder: str, rejected: list[Rejection]) -> Iterator[FileEntry]:
             elif entry.is_file():
                 info = entry.stat()
                 yield entry.path, info.st_size, info.st_mtime_ns
+            elif entry.is_symlink() and not entry.is_dir():
+                rejected.append(Rejection(entry.path, "cannot read: broken symbolic link"))
         except OSError as err:
             rejected.append(Rejection(entry.path, f"cannot read: {err.strerror or err}"))
 
@@ -128,7 +130,15 @@ def _scan_one(kernel: Kernel, entry: FileEntry) -> Scanned:
     except OSError as err:
         return "rejected", path, size, mtime_ns, f"cannot read: {err.strerror or err}"
     except Exception as err:  # a damaged file is reported, never the end of the batch
-        return "rejected", path, size, mtime_ns, str(err) or type(err).__name__
+        return "rejected", path, size, mtime_ns, _without_path(str(err) or type(err).__name__, path)
+
+
+def _without_path(reason: str, path: str) -> str:
+    """Readers' messages start with the file they are about; the rejection names it already."""
+    for prefix in (f"'{path}': ", f"{path}: ", f"file {path}: "):
+        if reason.startswith(prefix):
+            return reason[len(prefix):]
+    return reason
 
 
 def _scan_chunk(entries: Sequence[FileEntry]) -> list[Scanned]:
@@ -152,12 +162,12 @@ class Ingest:
     """One ingest run into ``backend``, scanning with ``kernel``'s readers."""
 
     def __init__(self, kernel: Kernel, backend: Backend, *, workers: int | None = None,
-                 progress: Progress | None = None, batch_size: int = BATCH) -> None:
+                 progress: Progress | None = None, batch_size: int | None = None) -> None:
         self.kernel = kernel
         self.backend = backend
         self.workers = max(1, workers if workers is not None else (os.cpu_count() or 1))
         self.progress = progress
-        self.batch_size = batch_size
+        self.batch_size = batch_size or BATCH
         self.actor = _actor()
         self.summary = IngestSummary()
         self._pending: list[IndexRecord] = []
@@ -167,8 +177,11 @@ class Ingest:
         started = time.perf_counter()
         roots = [os.path.abspath(os.fspath(p)) for p in paths]
         job = self.backend.job_start("ingest", {"paths": roots})
-        entries = list(walk(roots, self.summary.rejected))
-        self.summary.seen = len(entries) + len(self.summary.rejected)
+        unwalkable: list[Rejection] = []
+        entries = list(walk(roots, unwalkable))
+        for rejection in unwalkable:
+            self._reject(rejection.path, rejection.reason)
+        self.summary.seen = len(entries) + len(unwalkable)
         to_scan = self._unchanged_skipped(roots, entries)
         status = "failed"
         try:
@@ -267,15 +280,22 @@ class Ingest:
         log.warning("ingest.rejected", path=Phi(path), reason=Phi(reason))
 
     def _flush(self) -> None:
-        records = self._without_conflicts(self._pending)
-        self._pending = []
+        """Write what is pending, ``batch_size`` instances per transaction."""
+        pending, self._pending = self._pending, []
+        for start in range(0, len(pending), self.batch_size):
+            self._write_batch(pending[start:start + self.batch_size])
+        if self._events:  # rejections with no instance to travel with
+            self._write_batch([])
+
+    def _write_batch(self, batch: list[IndexRecord]) -> None:
+        records = self._without_conflicts(batch)
         events = self._events + [
             AuditEvent(actor=self.actor, action="ingest",
                        sop_instance_uid=record.attributes["SOPInstanceUID"],
                        detail={"location": record.location})
             for record in records]
         self._events = []
-        if not records and not events:
+        if not events:
             return
         with self.backend.transaction():
             if records:

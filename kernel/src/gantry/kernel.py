@@ -344,7 +344,7 @@ class Kernel:
             except NotDicomError:
                 raise
             except Exception as err:  # the full reader below has the last word on this file
-                log.info("scan.fell_back_to_read", provider=offer.provider,
+                log.debug("scan.fell_back_to_read", provider=offer.provider,
                          error_type=type(err).__name__, error=Phi(str(err)))
                 break
         from gantry.header import text_values

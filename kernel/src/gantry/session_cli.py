@@ -168,12 +168,7 @@ def stats_command(kernel: Any, database: str | None, as_json: bool) -> None:
                                                  sorted(stats.modalities.items())))
 
 
-@click.group("audit-log")
-def audit_log_group() -> None:
-    """The append-only, hash-chained audit trail."""
-
-
-@audit_log_group.command("verify")
+@click.command("verify")
 @db_option
 @click.pass_context
 def audit_verify_command(ctx: click.Context, database: str | None) -> None:
@@ -191,7 +186,7 @@ def audit_verify_command(ctx: click.Context, database: str | None) -> None:
     sys.exit(1)
 
 
-@audit_log_group.command("show")
+@click.command("show")
 @db_option
 @click.option("--after", type=click.IntRange(0), default=0, help="Rows after this sequence number.")
 @click.option("--limit", type=click.IntRange(1), default=50, show_default=True)
