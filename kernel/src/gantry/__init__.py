@@ -55,6 +55,7 @@ def __getattr__(name: str) -> object:
 if TYPE_CHECKING:
     from gantry.kernel import Kernel
     from gantry.model import Instance, Patient, Series, Study
+    from gantry.session import Session
 
 __all__ = [
     "API_VERSION",
@@ -77,6 +78,7 @@ __all__ = [
     "Reader",
     "ReaderError",
     "Series",
+    "Session",
     "Setting",
     "StorageBackend",
     "StorageError",

@@ -19,6 +19,7 @@ def gantry_readers() -> list[Reader]:
             priority=50,
             sniff="gantry_part10.sniff:looks_like_dicom",
             read="gantry_part10.reader:read",
+            scan="gantry_part10.header_scan:scan",
         )
     ]
 

@@ -36,7 +36,7 @@ DEFAULT_FILE_MODE = 0o644
 _NO_HARD_LINKS = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS})
 #: A concurrent ``delete`` may prune the folder between creating it and creating the temporary
 #: file in it, or remove the file a loser is comparing against: retry that many times.
-_ATTEMPTS = 5
+_ATTEMPTS = 20
 
 Chunks = Iterable[bytes | bytearray | memoryview]
 
@@ -187,6 +187,8 @@ class FileStore:
                 new.mkdir()
             except FileExistsError:
                 continue  # made by a concurrent write
+            except FileNotFoundError:
+                raise  # a concurrent delete pruned the parent: the caller starts over
             except OSError as err:
                 raise StorageError(f"cannot store instance {sop_uid!r}: cannot create {str(new)!r}: "
                                    f"{_why(err)}") from err
@@ -224,8 +226,8 @@ class FileStore:
 
     def _create_temporary(self, folder: Path, sop_uid: str) -> tuple[int, Path]:
         for attempt in range(1, _ATTEMPTS + 1):
-            self._make_folders(folder, sop_uid)
             try:
+                self._make_folders(folder, sop_uid)
                 return atomic.create_temporary(folder, self.file_mode)
             except FileNotFoundError:
                 if attempt == _ATTEMPTS:  # a concurrent delete keeps pruning the folder

@@ -40,6 +40,10 @@ class Dialect:
     unlimited: str = "ALL"
     #: Separator of the values produced by :meth:`distinct_values`.
     aggregate_separator: str = ","
+    #: A query with one ``?`` (a table name) returning a row when that table exists; None to rely
+    #: on ``CREATE TABLE IF NOT EXISTS`` alone. PostgreSQL needs it: it refuses that statement to
+    #: a role without CREATE on the schema even when the table exists.
+    table_exists_query: str | None = None
 
     # --- members a subclass must provide ---------------------------------------------------
 

@@ -176,10 +176,12 @@ def migrate(runner: Runner, dialect: Dialect, migrations: Sequence[Migration] = 
     check_steps(migrations)
     for statement in dialect.lock_migrations():
         runner.execute_ddl(statement)
-    runner.execute_ddl(f"""CREATE TABLE IF NOT EXISTS schema_migrations (
-        version BIGINT PRIMARY KEY,
-        description {dialect.text_type} NOT NULL,
-        applied_at {dialect.text_type} NOT NULL)""")
+    exists = dialect.table_exists_query
+    if exists is None or runner.one(exists, ("schema_migrations",)) is None:
+        runner.execute_ddl(f"""CREATE TABLE IF NOT EXISTS schema_migrations (
+            version BIGINT PRIMARY KEY,
+            description {dialect.text_type} NOT NULL,
+            applied_at {dialect.text_type} NOT NULL)""")
     current = runner.scalar("SELECT MAX(version) FROM schema_migrations") or 0
     newest = migrations[-1].version if migrations else 0
     if current > newest:
