@@ -2,8 +2,9 @@
 
     .venv/bin/python benchmarks/ingest.py [--files 5000] [--workers 2] [--index-size 100000]
 
-Generates small CT instances (128 x 128, 16-bit, Explicit VR Little Endian; 50 studies of 2
-series) once into ``out/bench-ingest`` and then, in the same run:
+Generates small CT instances once into ``out/bench-ingest`` (clones of pydicom's CT_small.dcm,
+a real CT header of 258 elements with private tags, 128 x 128 pixels, each clone with its own
+UIDs; 50 instances per study in 2 series) and then, in the same run:
 
 - pydicom: ``dcmread(path, stop_before_pixels=True)`` over every file, one process;
 - pydicom with ``specific_tags`` (the attributes Gantry indexes), one process;
@@ -33,28 +34,32 @@ DATA = ROOT / "out" / "bench-ingest"
 
 
 def generate(count: int) -> Path:
+    """``count`` CT instances cloned from pydicom's CT_small.dcm (a real CT header: 258 elements
+    with private tags and sequences, 128 x 128 pixels), each with its own UIDs, 50 per study."""
     folder = DATA / str(count)
     if folder.is_dir() and sum(1 for _ in folder.rglob("*.dcm")) == count:
         return folder
-    from gantry.testing.datasets import make_dataset, write_dataset
+    import pydicom
+    from pydicom.data import get_testdata_file
+
+    from gantry.testing.datasets import make_uid
 
     shutil.rmtree(folder, ignore_errors=True)
-    template = make_dataset(rows=128, columns=128)
-    per_study = max(1, count // 50)
+    template = pydicom.dcmread(get_testdata_file("CT_small.dcm"))
+    per_study = 50
     for number in range(count):
         study, position = divmod(number, per_study)
         series = 1 + position % 2
-        dataset = make_dataset(rows=128, columns=128, study=study + 1, series=series,
-                               instance=number + 1, seed=1) if number < 2 else template.copy()
-        if number >= 2:  # same pixels, own identity: generation stays quick
-            from gantry.testing.datasets import make_uid
-
-            dataset.StudyInstanceUID = make_uid(1, study + 1)
-            dataset.SeriesInstanceUID = make_uid(1, study + 1, series)
-            dataset.SOPInstanceUID = make_uid(1, study + 1, series, number + 1, 9)
-            dataset.file_meta.MediaStorageSOPInstanceUID = dataset.SOPInstanceUID
-            dataset.InstanceNumber = number + 1
-        write_dataset(dataset, folder / f"study{study:03d}" / f"{number:05d}.dcm")
+        dataset = template.copy()
+        dataset.PatientID = f"BENCH{study % 20:04d}"
+        dataset.StudyInstanceUID = make_uid(7, study + 1)
+        dataset.SeriesInstanceUID = make_uid(7, study + 1, series)
+        dataset.SOPInstanceUID = make_uid(7, study + 1, series, number + 1, 9)
+        dataset.file_meta.MediaStorageSOPInstanceUID = dataset.SOPInstanceUID
+        dataset.InstanceNumber = number + 1
+        target = folder / f"study{study:03d}" / f"{number:05d}.dcm"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        dataset.save_as(target, enforce_file_format=True)
     return folder
 
 

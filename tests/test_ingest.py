@@ -226,3 +226,24 @@ def test_cli_ingest_resumes_and_prints_a_summary_line(sample_folder, database):
     again = run("ingest", str(folder), "--db", database, "--no-progress")
     assert f"{len(made['dicom'])} already indexed" in again.stdout
     assert "0 indexed" in again.stdout
+
+
+def test_postgres_index_answers_like_sqlite(installed_kernel, postgres_server, database, sample_folder):
+    folder, made = sample_folder
+    answers = {}
+    for name, url in (("sqlite", database),
+                      ("postgres", postgres_server.create_database("ingest_like_sqlite"))):
+        with Session(url, kernel=installed_kernel) as session:
+            summary = session.ingest([folder], workers=2)
+            again = session.ingest([folder], workers=1)
+            answers[name] = {
+                "summary": summary.as_json() | {"seconds": 0},
+                "resumed": again.already_indexed,
+                "studies with MR": session.query("study", ModalitiesInStudy="MR"),
+                "a page of instances": session.query("instance", PatientName="PLANTED^*",
+                                                     StudyDate="20240101-", limit=4, offset=2),
+                "audit holds": session.backend.verify_audit().ok,
+            }
+    assert answers["postgres"]["summary"]["indexed"] == len(made["dicom"])
+    assert len(answers["postgres"]["a page of instances"]) == 4
+    assert answers["postgres"] == answers["sqlite"]

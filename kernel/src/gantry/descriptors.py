@@ -112,7 +112,8 @@ class Reader(Descriptor):
     only the listed top-level attributes of a file, without building a Dataset. Values come back
     as text the way :func:`gantry.header.text_values` renders them from a Dataset (the reference
     a scanner must agree with); absent attributes are left out; ``TransferSyntaxUID`` comes from
-    the File Meta. It raises NotDicomError or ReaderError like ``read``.
+    the File Meta. The kernel calls it without sniffing first: it raises NotDicomError for
+    anything its ``sniff`` would refuse, and ReaderError for a damaged file, like ``read``.
     """
 
     read: str = _ref_field()

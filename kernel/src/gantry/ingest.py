@@ -39,6 +39,9 @@ log = get_logger(__name__)
 CHUNK = 64
 #: Instances per transaction.
 BATCH = 1000
+#: Chunks in flight per worker: enough that workers keep scanning while the parent writes a
+#: batch (a few tens of milliseconds), little enough that memory stays flat.
+WINDOW = 16
 REQUIRED_UIDS = (("SOPInstanceUID", "(0008,0018)"), ("SeriesInstanceUID", "(0020,000E)"),
                  ("StudyInstanceUID", "(0020,000D)"))
 
@@ -242,7 +245,7 @@ class Ingest:
                 queue = iter(chunks)
                 for chunk in queue:
                     window.append(pool.submit(_scan_chunk, chunk))
-                    if len(window) >= self.workers * 4:
+                    if len(window) >= self.workers * WINDOW:
                         break
                 while window:
                     result = window.pop(0).result()

@@ -324,29 +324,30 @@ class Kernel:
     def scan(self, path: str | os.PathLike[str], keywords: tuple[str, ...] | list[str]) -> dict[str, str]:
         """The listed top-level attributes of a file as index text (see :mod:`gantry.header`).
 
-        The best reader that has a fast ``scan`` does it; when none has one, or all of those fail
-        on this file, the file is read without its pixel data and rendered by
-        :func:`gantry.header.text_values`, so the answer never depends on which path ran.
+        The best-ranked reader's fast ``scan`` does it when it has one (it tells non-DICOM apart
+        itself, which saves opening the file twice); when it has none, says "not DICOM" while
+        another reader remains, or fails on this file, the file is read without its pixel data by
+        the ranked chain and rendered by :func:`gantry.header.text_values`, so the answer never
+        depends on which path ran.
         """
+        offers = self.providers("reader", "path")
+        scan_ref = offers[0].descriptor.scan if offers else None  # type: ignore[attr-defined]
+        if scan_ref is not None:
+            try:
+                return self.load(scan_ref)(path, keywords)
+            except NotDicomError:
+                if len(offers) == 1:
+                    raise
+            except Exception as err:  # the full readers below have the last word on this file
+                log.debug("scan.fell_back_to_read", provider=offers[0].provider,
+                          error_type=type(err).__name__, error=Phi(str(err)))
         with open(path, "rb") as stream:
             head = stream.read(SNIFF_BYTES)
-        offers = [offer for offer in self.providers("reader", "path")
+        offers = [offer for offer in offers
                   if offer.descriptor.sniff is None  # type: ignore[attr-defined]
                   or self.load(offer.descriptor.sniff)(head)]  # type: ignore[attr-defined]
         if not offers:
             raise NotDicomError(f"{describe_source(path)} is not DICOM (no reader recognises it)")
-        for offer in offers:
-            scan_ref = offer.descriptor.scan  # type: ignore[attr-defined]
-            if scan_ref is None:
-                continue
-            try:
-                return self.load(scan_ref)(path, keywords)
-            except NotDicomError:
-                raise
-            except Exception as err:  # the full reader below has the last word on this file
-                log.debug("scan.fell_back_to_read", provider=offer.provider,
-                         error_type=type(err).__name__, error=Phi(str(err)))
-                break
         from gantry.header import text_values
 
         dataset = self.call("reader", "path", path, what=describe_source(path), offers=offers,

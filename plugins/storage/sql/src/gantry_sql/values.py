@@ -33,6 +33,8 @@ _DATE_FILL = (("01", "01"), ("12", "31"))
 def integer_of(text: str) -> int | None:
     """The value of an IS/US/... attribute as an integer, None when it is not one (or several,
     or too large for a 64-bit column)."""
+    if text.isascii() and text.isdigit() and len(text) < 19:  # the usual case, without a regex
+        return int(text)
     stripped = text.strip()
     if not _INTEGER.fullmatch(stripped):
         return None
@@ -42,6 +44,8 @@ def integer_of(text: str) -> int | None:
 
 def date_key(text: str) -> str | None:
     """``YYYYMMDD`` for a valid date (the legacy ``YYYY.MM.DD`` form too), else None."""
+    if len(text) == 8 and text.isascii() and text.isdigit():  # the usual case, without a regex
+        return text if "01" <= text[4:6] <= "12" and "01" <= text[6:] <= "31" else None
     stripped = text.strip()
     match = _DATE.fullmatch(stripped) or _LEGACY_DATE.fullmatch(stripped)
     if match is None:
