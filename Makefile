@@ -8,8 +8,8 @@ BIN := $(VENV)/bin
 MEMBERS := kernel $(patsubst %/pyproject.toml,%,$(wildcard plugins/*/*/pyproject.toml contrib/*/pyproject.toml))
 STAMP := $(VENV)/.installed
 # Debian packages the test suite uses as real peers: dcmtk and GDCM cross-check the codecs,
-# PostgreSQL proves the gantry-postgres backend.
-DEBIAN_PACKAGES ?= dcmtk libgdcm-tools postgresql
+# PostgreSQL proves the gantry-postgres backend, dicom3tools (dciodvfy) validates de-identified output.
+DEBIAN_PACKAGES ?= dcmtk libgdcm-tools postgresql dicom3tools
 SAMPLE := out/sample
 
 .PHONY: run test install system-packages benchmark clean
