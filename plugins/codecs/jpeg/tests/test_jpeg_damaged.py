@@ -161,5 +161,22 @@ def test_random_mutations_raise_or_decode_cleanly(codec, info, frames):
 def test_structure_walk_reads_what_the_decoder_needs():
     frame = np.zeros((16, 24, 3), dtype=np.uint8)
     stream = parse(imagecodecs.jpeg8_encode(frame, level=90, subsampling="422"))
-    assert (stream.sof, stream.rows, stream.columns, stream.precision, stream.scans) == (0xC0, 16, 24, 8, 1)
+    assert (stream.sof, stream.rows, stream.columns, stream.precision) == (0xC0, 16, 24, 8)
     assert stream.jfif and stream.colour_hint() == "YCbCr" and stream.subsampled
+
+
+
+def test_two_streams_joined_into_one_fragment_are_refused(codec, sample):
+    """libjpeg-turbo would decode the first and drop the second without a word."""
+    syntax, image, data = sample
+    refused(codec, data + data, image, syntax, "follow the EOI")
+
+
+def test_a_marker_inside_the_entropy_coded_data_is_refused(codec, sample):
+    """libjpeg-turbo stops at the marker and fills the rest with grey, without an error: the
+    stream check must see it, or undecoded bytes would pass as an image."""
+    syntax, image, data = sample
+    start = entropy_start(data)
+    middle = start + (len(data) - start) // 2
+    damaged = data[:middle] + b"\xff\xd9" + data[middle:]  # an EOI in the middle of the scan
+    refused(codec, damaged, image, syntax)

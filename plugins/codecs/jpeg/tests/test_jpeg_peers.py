@@ -153,3 +153,33 @@ def test_we_decode_dcmtk_frames(tmp_path, codec, info, frames, options, allocate
         decoded = ybr_to_rgb(decoded)
     diff = np.abs(decoded.astype(np.float64) - stack.astype(np.float64))
     assert diff.mean() <= (2.0 if stored == 12 else 1.5) and diff.max() <= 12
+
+
+def test_we_decode_streams_with_restart_markers(tmp_path, codec, info, frames):
+    """RSTn markers in the entropy-coded data (written by the PVRG codec, as libjpeg-turbo through
+    imagecodecs cannot): the frame decodes as libjpeg-turbo reads it."""
+    import imagecodecs
+
+    image = info(bits_allocated=8, bits_stored=8)
+    frame = frames(image, "gradient")[0]
+    frame.tofile(tmp_path / "frame.raw")
+    run("pvrg-jpeg", "-iw", str(image.columns), "-ih", str(image.rows), "-r", "2",
+        "-s", str(tmp_path / "frame.jpg"), str(tmp_path / "frame.raw"))
+    data = (tmp_path / "frame.jpg").read_bytes()
+    assert any(bytes((0xFF, marker)) in data for marker in range(0xD0, 0xD8))
+    decoded = codec.decode(data, image, JPEG_BASELINE)
+    np.testing.assert_array_equal(decoded, imagecodecs.jpeg8_decode(data))
+    assert np.abs(decoded.astype(np.int32) - frame.astype(np.int32)).max() <= 3
+
+
+def test_we_decode_progressive_streams(tmp_path, codec, info, frames):
+    """Several scans, with tables between them (DCMTK's progressive process, a retired syntax
+    decoded here as JPEG Extended)."""
+    image = info(bits_allocated=8, bits_stored=8, number_of_frames=1)
+    stack = frames(image, "gradient", 1)
+    source = write(tmp_path / "native.dcm", image, EXPLICIT_LE, stack.tobytes(), 1)
+    run("dcmcjpeg", "+ep", str(source), str(tmp_path / "jpeg.dcm"))
+    encoded, _ = encapsulated_frames(tmp_path / "jpeg.dcm")
+    assert encoded[0].count(b"\xff\xda") > 1  # SOS markers (entropy-coded data holds no 0xFF 0xDA)
+    decoded = codec.decode(encoded[0], image, JPEG_EXTENDED)
+    assert np.abs(decoded.astype(np.int32) - stack[0].astype(np.int32)).max() <= 12

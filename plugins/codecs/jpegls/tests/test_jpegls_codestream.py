@@ -74,3 +74,19 @@ def test_read_header_refuses_other_jpeg_and_damage():
         read_header(b"\xff\xd8\xff\xf7\x00\x0b\x08\x00")
     with pytest.raises(ValueError, match="before any frame header"):
         read_header(b"\xff\xd8\xff\xda\x00\x08\x01\x01\x00\x00\x00\x00")
+
+
+@pytest.mark.parametrize("damage", ["precision", "EOI"])
+def test_a_codestream_unlike_the_one_asked_for_is_not_handed_on(kernel, pixel_info, frames, monkeypatch, damage):
+    """Lossless frames are not decoded again after encoding: their header and end are read back."""
+    from gantry import CodecError
+    from gantry_jpegls import charls
+
+    info = pixel_info(bits_allocated=16, bits_stored=12)
+    frame = frames(info, "random")[0]
+    written = charls.encode(frame.astype(np.uint16), 16 if damage == "precision" else 12, 0)
+    if damage == "EOI":
+        written = written[:-2]
+    monkeypatch.setattr(charls, "encode", lambda samples, bits, near: written)
+    with pytest.raises(CodecError, match=damage):
+        encode_frame(kernel, frame, info, JPEG_LS_LOSSLESS)

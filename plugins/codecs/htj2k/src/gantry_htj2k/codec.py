@@ -116,9 +116,8 @@ def _arranged(samples: Any, info: PixelInfo, *, lossy: bool) -> Any:
         return np.left_shift(samples, container - info.bits_stored, dtype=samples.dtype)
     if info.signed:
         return samples
-    shifted = samples.astype(f"i{samples.dtype.itemsize}")  # values < 2^B fit the signed container
-    shifted -= 1 << (info.bits_stored - 1)
-    return shifted
+    # Values below 2^B < 2^(container - 1) read the same as signed integers: one pass, no cast.
+    return np.subtract(samples.view(f"i{samples.dtype.itemsize}"), 1 << (info.bits_stored - 1))
 
 
 def _ratio(options: EncodeOptions) -> float:

@@ -11,6 +11,7 @@ The same module ships in gantry-j2k and gantry-htj2k (separate distributions): k
 
 from __future__ import annotations
 
+import functools
 import itertools
 import struct
 from dataclasses import dataclass
@@ -65,11 +66,20 @@ class _Reader:
         self.data = data
 
     def unpack(self, fmt: str, offset: int, what: str) -> tuple[int, ...]:
-        end = offset + struct.calcsize(fmt)
+        layout = _layout(fmt)
+        self.need(offset + layout.size, offset, what)
+        return layout.unpack_from(self.data, offset)
+
+    def need(self, end: int, offset: int, what: str) -> None:
+        """Raise unless the data reaches ``end``: ``what``, from ``offset``, would run past it."""
         if end > len(self.data):
             raise ValueError(f"truncated JPEG 2000 codestream: {what} at offset {offset} needs {end - offset} "
                              f"bytes, {max(len(self.data) - offset, 0)} remain")
-        return struct.unpack_from(fmt, self.data, offset)
+
+
+@functools.cache
+def _layout(fmt: str) -> struct.Struct:
+    return struct.Struct(fmt)
 
 
 def unwrap_jp2(data: bytes) -> bytes:
@@ -114,7 +124,7 @@ def read(data: bytes) -> Codestream:
         (length,) = reader.unpack(">H", offset + 2, f"the length of marker {marker:04x}")
         if length < 2:
             raise ValueError(f"corrupt JPEG 2000 main header: marker {marker:04x} has length {length}")
-        reader.unpack(f">{length}s", offset + 2, f"marker segment {marker:04x}")
+        reader.need(offset + 2 + length, offset + 2, f"marker segment {marker:04x}")
         if marker == COD:
             cod = _read_cod(reader, offset + 4, length)
         markers.add(marker)
@@ -217,7 +227,7 @@ def with_precision(data: bytes, precision: int, signed: bool) -> bytes:
     """``data`` with every component's SIZ precision and signedness replaced."""
     reader = _Reader(data)
     (count,) = reader.unpack(">H", 40, "SIZ component count")
-    patched = bytearray(data)
+    header = bytearray(data[:42 + 3 * count])  # up to the end of SIZ: the rest is joined on, copied once
     for index in range(count):
-        patched[42 + 3 * index] = (0x80 if signed else 0) | (precision - 1)
-    return bytes(patched)
+        header[42 + 3 * index] = (0x80 if signed else 0) | (precision - 1)
+    return b"".join((header, memoryview(data)[len(header):]))

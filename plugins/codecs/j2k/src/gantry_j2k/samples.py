@@ -73,12 +73,21 @@ def checked_samples(array: Any, info: PixelInfo) -> np.ndarray:
     if array.dtype.kind not in "iub":
         raise ValueError(f"array dtype {array.dtype}: integer samples expected")
     low, high = value_range(info.bits_stored, info.signed)
-    if array.size and (int(array.min()) < low or int(array.max()) > high):
+    if array.size and not _within(array, low, high):
         raise ValueError(f"sample values span {int(array.min())}..{int(array.max())}, outside the range of "
                          f"Bits Stored {info.bits_stored} {'signed' if info.signed else 'unsigned'} "
                          f"({low}..{high})")
     size = 8 if info.bits_stored <= 8 else 16
     return np.ascontiguousarray(array, dtype=f"{'i' if info.signed else 'u'}{size // 8}")
+
+
+def _within(array: np.ndarray, low: int, high: int) -> bool:
+    """Whether every value of ``array`` lies in low..high. A bound that the dtype already keeps
+    is not looked at: a uint16 frame of 12-bit samples costs one pass (its maximum), not two."""
+    import numpy as np
+
+    floor, ceiling = (0, 1) if array.dtype.kind == "b" else (np.iinfo(array.dtype).min, np.iinfo(array.dtype).max)
+    return (floor >= low or int(array.min()) >= low) and (ceiling <= high or int(array.max()) <= high)
 
 
 def check_description(stream: Codestream, info: PixelInfo) -> None:

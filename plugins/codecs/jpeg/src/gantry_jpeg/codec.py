@@ -45,8 +45,9 @@ def _decode(frame: bytes, info: PixelInfo, *, require_lossless: bool) -> np.ndar
     stream = parse(frame)
     _check_stream(stream, info, require_lossless)
     arguments, to_ybr = _colour_arguments(stream, info)
-    # Only the bytes up to EOI: the padding a fragment may carry is not JPEG data.
-    decoded = imagecodecs.jpeg8_decode(bytes(frame[:stream.length]), **arguments)
+    # Only the bytes up to EOI (the padding a fragment may carry is not JPEG data), not copied.
+    codestream = frame if len(frame) == stream.length else memoryview(frame)[:stream.length]
+    decoded = imagecodecs.jpeg8_decode(codestream, **arguments)
     if decoded.shape != info.frame_shape:
         raise ValueError(f"libjpeg-turbo returned shape {decoded.shape}, expected {info.frame_shape}")
     if to_ybr:

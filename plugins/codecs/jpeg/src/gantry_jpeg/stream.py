@@ -1,14 +1,23 @@
-"""A structural walk over one JPEG codestream (ISO 10918-1 Annex B), in pure Python.
+"""A structural walk over one JPEG codestream (ISO 10918-1 Annex B).
 
 libjpeg-turbo (through imagecodecs) treats a stream that ends early, or entropy-coded data that
 runs into a marker, as a *warning*: it fills the rest of the image with grey and returns it, and
 imagecodecs does not pass warnings on. So before anything is decoded this walk checks what can be
-checked cheaply: the stream starts with SOI, every marker segment fits, there is one frame header,
-every scan ends at a marker and the stream ends with EOI (only zero padding may follow, as a
-DICOM fragment is padded to even length). It also reads what the decoder needs to be told: the
-frame's process, precision, geometry and components, and the colour-space hints (JFIF, Adobe).
+checked cheaply: the stream starts with SOI, every marker segment up to the first scan fits,
+there is one frame header, and the stream ends with EOI (only zero padding may follow, as a
+DICOM fragment is padded to even length; real files pad with 0xFF too). That catches every
+truncation. It also reads what the decoder needs to be told: the frame's process, precision,
+geometry and components, and the colour-space hints (JFIF, Adobe).
 
-Bit errors inside entropy-coded data cannot be found this way (JPEG carries no checksum).
+The entropy-coded data of a single-scan stream without restart markers (every baseline and
+lossless DICOM stream seen in practice) is checked by counting, not searched: in it every 0xFF
+must be a stuffed ``ff 00`` or one of the fill bytes before EOI, so two ``bytes.count`` passes
+(C speed, no copy) prove there is no stray marker inside — a marker libjpeg-turbo would stop at
+and fill the rest with grey, or the EOI of a first stream with a second one joined after it.
+Streams with restart intervals or several scans, and any stream failing the count, are walked
+scan by scan, which says what is wrong and where. Bit errors inside entropy-coded data cannot
+be found this way (JPEG carries no checksum). A stream that does not end with EOI is walked
+marker by marker, to say what is wrong and where.
 """
 
 from __future__ import annotations
@@ -62,7 +71,6 @@ class StreamInfo:
     jfif: bool = False
     adobe_transform: int | None = None
     restart_interval: int = 0
-    scans: int = 0
     length: int = 0
     """Bytes up to and including EOI."""
 
@@ -97,79 +105,135 @@ class StreamInfo:
 
 
 def parse(data: bytes) -> StreamInfo:
-    """Walk ``data`` from SOI to EOI; raise :class:`StreamError` saying what is wrong and where."""
+    """Read ``data`` from SOI to its first scan, and check that it ends with EOI (see the module
+    docstring for what is not checked); raise :class:`StreamError` saying what is wrong and where."""
     data = bytes(data)
-    size = len(data)
-    if size == 0:
+    if not data:
         raise StreamError("empty frame: no JPEG codestream")
     if data[:2] != b"\xff\xd8":
         raise StreamError(f"not a JPEG codestream: starts with {data[:4].hex(' ')} instead of SOI (ff d8)")
-    info: StreamInfo | None = None
-    jfif = False
-    adobe: int | None = None
-    restart = 0
-    scans = 0
-    first_scan: tuple[int, int] | None = None
-    pos = 2
-    while True:
-        if pos >= size:
-            raise StreamError(f"the codestream ends at byte {size} without an EOI marker (truncated)")
-        if data[pos] != 0xFF:
-            raise StreamError(f"expected a marker at byte {pos}, found 0x{data[pos]:02X}")
-        while pos < size and data[pos] == 0xFF:  # fill bytes may precede a marker
+    headers = _Headers()
+    pos, at_eoi = headers.read(data, 2)
+    if at_eoi:
+        raise StreamError("the codestream has no frame header (SOF) or no scan (SOS)")
+    eoi = _final_eoi(data, pos)
+    if eoi is not None and not headers.restart and _only_stuffed_ff(data, pos, eoi):
+        return headers.stream_info(eoi + 2)
+    # No final EOI (cut short, or followed by other bytes), restart markers, several scans or a
+    # marker inside the data: the walk finds each scan's end and says what is wrong and where.
+    return headers.stream_info(_walk_scans(data, pos, headers))
+
+
+class _Headers:
+    """What the marker segments say, read segment by segment."""
+
+    def __init__(self) -> None:
+        self.info: StreamInfo | None = None
+        self.jfif = False
+        self.adobe: int | None = None
+        self.restart = 0
+        self.scans = 0
+        self.first_scan = (0, 0)
+
+    def read(self, data: bytes, pos: int) -> tuple[int, bool]:
+        """Read the segments from the marker at ``pos`` on, up to and including the next scan
+        header (SOS) or EOI; return where that ends and whether it was EOI."""
+        size = len(data)
+        while True:
+            if pos >= size:
+                raise StreamError(f"the codestream ends at byte {size} without an EOI marker (truncated)")
+            if data[pos] != 0xFF:
+                raise StreamError(f"expected a marker at byte {pos}, found 0x{data[pos]:02X}")
+            while pos < size and data[pos] == 0xFF:  # fill bytes may precede a marker
+                pos += 1
+            if pos >= size:
+                raise StreamError(f"the codestream ends at byte {size} inside a marker (truncated)")
+            marker = data[pos]
             pos += 1
-        if pos >= size:
-            raise StreamError(f"the codestream ends at byte {size} inside a marker (truncated)")
-        marker = data[pos]
-        pos += 1
-        if marker == EOI:
-            break
-        if marker in STANDALONE or marker == 0x00:
-            raise StreamError(f"unexpected marker 0x{marker:02X} at byte {pos - 2}")
-        if pos + 2 > size:
-            raise StreamError(f"the codestream ends at byte {size} inside marker 0x{marker:02X} (truncated)")
-        length = int.from_bytes(data[pos:pos + 2], "big")
-        if length < 2 or pos + length > size:
-            raise StreamError(f"marker 0x{marker:02X} at byte {pos - 2} declares {length} bytes; "
-                              f"only {size - pos} remain (truncated or damaged)")
-        body = data[pos + 2:pos + length]
-        pos += length
+            if marker == EOI:
+                return pos, True
+            if marker in STANDALONE or marker == 0x00:
+                raise StreamError(f"unexpected marker 0x{marker:02X} at byte {pos - 2}")
+            if pos + 2 > size:
+                raise StreamError(f"the codestream ends at byte {size} inside marker 0x{marker:02X} (truncated)")
+            length = int.from_bytes(data[pos:pos + 2], "big")
+            if length < 2 or pos + length > size:
+                raise StreamError(f"marker 0x{marker:02X} at byte {pos - 2} declares {length} bytes; "
+                                  f"only {size - pos} remain (truncated or damaged)")
+            body = data[pos + 2:pos + length]
+            pos += length
+            if self._segment(marker, body, pos - length - 2):
+                return pos, False
+
+    def _segment(self, marker: int, body: bytes, at: int) -> bool:
+        """Take in one marker segment; True when it is a scan header (entropy-coded data follows)."""
         if marker in SOF_MARKERS:
-            if info is not None:
-                raise StreamError(f"a second frame header (SOF) at byte {pos - length - 2}")
-            info = _frame(marker, body)
+            if self.info is not None:
+                raise StreamError(f"a second frame header (SOF) at byte {at}")
+            self.info = _frame(marker, body)
         elif marker == DHT:
             _check_huffman(body)
         elif marker == DRI:
             if len(body) != 2:
                 raise StreamError("DRI segment of the wrong length")
-            restart = int.from_bytes(body, "big")
+            self.restart = int.from_bytes(body, "big")
         elif marker == APP0 and body.startswith(b"JFIF\x00"):
-            jfif = True
+            self.jfif = True
         elif marker == APP14 and body.startswith(b"Adobe") and len(body) >= 12:
-            adobe = body[11]
+            self.adobe = body[11]
         elif marker == SOS:
-            if info is None:
+            if self.info is None:
                 raise StreamError("a scan (SOS) before the frame header (SOF)")
-            scan = _scan(body, info)
-            if first_scan is None:
-                first_scan = scan
-            scans += 1
-            match = _SCAN_END.search(data, pos)
-            if match is None:
-                raise StreamError(f"the entropy-coded data of scan {scans} runs to the end of the "
-                                  f"codestream without an EOI marker (truncated)")
-            pos = match.start()
-    if info is None or scans == 0:
-        raise StreamError("the codestream has no frame header (SOF) or no scan (SOS)")
+            scan = _scan(body, self.info)
+            if not self.scans:
+                self.first_scan = scan
+            self.scans += 1
+            return True
+        return False
+
+    def stream_info(self, length: int) -> StreamInfo:
+        assert self.info is not None  # read() raises before a scan without a frame header
+        info = self.info
+        info.jfif, info.adobe_transform, info.restart_interval = self.jfif, self.adobe, self.restart
+        info.length = length
+        info.predictor, info.point_transform = self.first_scan
+        return info
+
+
+def _final_eoi(data: bytes, start: int) -> int | None:
+    """Where the EOI marker that ends the stream begins, if only pad bytes follow it (00, or ff as
+    real files have: a DICOM fragment is padded to even length); None otherwise (a stream cut
+    short, or more bytes after it: the marker-by-marker walk then says what is wrong)."""
+    eoi = data.rfind(b"\xff\xd9", start)
+    if eoi < 0 or data[eoi + 2:].strip(b"\x00\xff"):
+        return None
+    return eoi
+
+
+def _only_stuffed_ff(data: bytes, start: int, eoi: int) -> bool:
+    """Is every 0xFF between ``start`` and the final EOI a stuffed ``ff 00`` or a fill byte
+    right before EOI? Then the entropy-coded data holds no marker at all."""
+    end = eoi
+    while end > start and data[end - 1] == 0xFF:  # fill bytes before EOI
+        end -= 1
+    return data.count(b"\xff", start, end) == data.count(b"\xff\x00", start, end)
+
+
+def _walk_scans(data: bytes, pos: int, headers: _Headers) -> int:
+    """Find where each scan's entropy-coded data ends, read the segments after it (more scans,
+    tables) up to EOI; raise saying what is wrong. Return where EOI ends."""
+    while True:
+        match = _SCAN_END.search(data, pos)
+        if match is None:
+            raise StreamError(f"the entropy-coded data of scan {headers.scans} runs to the end of the "
+                              f"codestream without an EOI marker (truncated)")
+        pos, at_eoi = headers.read(data, match.start())
+        if at_eoi:
+            break
     trailing = data[pos:]
-    if trailing.strip(b"\x00\xff"):  # a pad byte (00, or ff as real files have) is allowed
+    if trailing.strip(b"\x00\xff"):  # a marker inside the data, or a stream after this one
         raise StreamError(f"{len(trailing)} bytes follow the EOI marker at byte {pos - 2}")
-    info.jfif, info.adobe_transform, info.restart_interval = jfif, adobe, restart
-    info.scans, info.length = scans, pos
-    if first_scan is not None:
-        info.predictor, info.point_transform = first_scan
-    return info
+    return pos
 
 
 def _frame(marker: int, body: bytes) -> StreamInfo:

@@ -104,6 +104,8 @@ def encode(samples: np.ndarray, bits: int, near: int) -> bytes | None:
 
 def _encode(lib: ctypes.CDLL, samples: np.ndarray, bits: int, near: int, size: int | None) -> bytes | None:
     """One attempt; None when the destination (CharLS's estimate, or ``size``) was too small."""
+    import numpy as np
+
     rows, columns = samples.shape[:2]
     components = samples.shape[2] if samples.ndim == 3 else 1
     encoder = lib.charls_jpegls_encoder_create()
@@ -119,15 +121,17 @@ def _encode(lib: ctypes.CDLL, samples: np.ndarray, bits: int, near: int, size: i
             estimate = ctypes.c_size_t()
             _check(lib, lib.charls_jpegls_encoder_get_estimated_destination_size(encoder, ctypes.byref(estimate)))
             size = estimate.value
-        destination = ctypes.create_string_buffer(size)
-        _check(lib, lib.charls_jpegls_encoder_set_destination_buffer(encoder, destination, size))
+        # Not zero-filled (as ctypes.create_string_buffer would), and only what was written is
+        # copied out: the estimate is about the size of the samples, several times the output.
+        destination = np.empty(size, dtype=np.uint8)
+        _check(lib, lib.charls_jpegls_encoder_set_destination_buffer(encoder, destination.ctypes.data, size))
         status = lib.charls_jpegls_encoder_encode_from_buffer(encoder, samples.ctypes.data, samples.nbytes, 0)
         if status == DESTINATION_TOO_SMALL:
             return None
         _check(lib, status)
         written = ctypes.c_size_t()
         _check(lib, lib.charls_jpegls_encoder_get_bytes_written(encoder, ctypes.byref(written)))
-        return destination.raw[: written.value]
+        return destination[: written.value].tobytes()
     finally:
         lib.charls_jpegls_encoder_destroy(encoder)
 

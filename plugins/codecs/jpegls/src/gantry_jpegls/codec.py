@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from gantry.pixels import EncodedFrame
+from gantry.pixels import EncodedFrame, as_stored, checked_frame, stored_range
 
+from gantry_jpegls import charls
 from gantry_jpegls.markers import read_header
-from gantry.pixels import as_stored, checked_frame, stored_range
 
 if TYPE_CHECKING:
     import numpy as np
@@ -71,28 +71,67 @@ def encode_jpegls_near_lossless(array: Any, info: PixelInfo, options: EncodeOpti
 
 
 def _encode(array: Any, info: PixelInfo, allowed: dict[str, Profile], near: int) -> EncodedFrame:
-    import numpy as np
-
-    from gantry_jpegls import charls
-
     _check_encodable(info, allowed, near)
     values = checked_frame(array, info)
     if near:
         _check_near_lossless_range(values, info, near)
-    bits = info.bits_stored
-    # The two's complement bit pattern in Bits Stored bits, as an unsigned sample.
-    pattern = values.view(values.dtype.str.replace("i", "u")) & ((1 << bits) - 1)
-    samples = np.ascontiguousarray(pattern, dtype=np.uint8 if bits <= 8 else np.uint16)
-    data = charls.encode(samples, bits, near)
+    data, precision = charls.encode(_coded_samples(values, info), info.bits_stored, near), info.bits_stored
     if data is None:
-        data = _encode_with_imagecodecs(values, info, near)
-    # The encoder is reached through ctypes: check its work before anything is stored.
+        data, precision = _encode_with_imagecodecs(values, info, near), _fallback_precision(info)
+    # Lossless frames are not decoded again here (that doubled the cost of encoding). The coding
+    # is CharLS's, the JPEG-LS library imagecodecs, pydicom and GDCM all use, conformance-tested
+    # against the ITU-T T.87 reference streams; imagecodecs' own jpegls_encode hands its output on
+    # unchecked. What this plugin adds around CharLS could go wrong without CharLS noticing: the
+    # frame description, NEAR and interleave mode passed through ctypes (read back from the
+    # header below) and the sample buffer (type, size and layout checked in charls.encode).
+    # Bit-exactness is proven by the tests instead: round trips of every Photometric
+    # Interpretation, depth and sign through both encoder paths, and interoperability with
+    # dcmtk and GDCM.
+    _check_written(data, info, precision, near)
+    if near:
+        # Near-lossless promises a bound on each sample's error: only decoding shows it is kept.
+        _check_near_lossless_error(data, values, info, near)
+    return EncodedFrame(data=data, photometric_interpretation=info.photometric_interpretation,
+                        lossy=near > 0, method=METHOD if near > 0 else "")
+
+
+def _coded_samples(values: np.ndarray, info: PixelInfo) -> np.ndarray:
+    """The two's complement bit pattern of each value in Bits Stored bits, as an unsigned sample
+    (unsigned values, already checked to fit Bits Stored, are their own pattern)."""
+    import numpy as np
+
+    bits = info.bits_stored
+    pattern = values.view(values.dtype.str.replace("i", "u"))
+    if info.signed:
+        pattern = pattern & ((1 << bits) - 1)
+    return np.ascontiguousarray(pattern, dtype=np.uint8 if bits <= 8 else np.uint16)
+
+
+def _check_written(data: bytes, info: PixelInfo, precision: int, near: int) -> None:
+    """Raise unless the codestream's header and end say what was asked for."""
+    header = read_header(data)
+    found = (header.rows, header.columns, header.components, header.precision, header.near,
+             header.interleave, header.colour_transform)
+    wanted = (info.rows, info.columns, info.samples_per_pixel, precision, near,
+              charls.INTERLEAVE_SAMPLE if info.samples_per_pixel > 1 else charls.INTERLEAVE_NONE, 0)
+    if found != wanted:
+        raise RuntimeError(f"internal error: the JPEG-LS frame written says (rows, columns, components, "
+                           f"precision, NEAR, interleave, colour transform) = {found}, expected {wanted}")
+    if not data.endswith(b"\xff\xd9"):
+        raise RuntimeError("internal error: the JPEG-LS frame written does not end with an EOI marker")
+
+
+def _check_near_lossless_error(data: bytes, values: np.ndarray, info: PixelInfo, near: int) -> None:
+    import numpy as np
+
     decoded = decode_jpegls(data, info)
     error = int(np.abs(decoded.astype(np.int64) - values).max()) if values.size else 0
     if error > near:
         raise RuntimeError(f"internal error: the JPEG-LS frame written decodes {error} away from the frame given")
-    return EncodedFrame(data=data, photometric_interpretation=info.photometric_interpretation,
-                        lossy=near > 0, method=METHOD if near > 0 else "")
+
+
+def _fallback_precision(info: PixelInfo) -> int:
+    return 8 if info.bits_stored <= 8 else 16
 
 
 def _encode_with_imagecodecs(values: np.ndarray, info: PixelInfo, near: int) -> bytes:
@@ -100,7 +139,7 @@ def _encode_with_imagecodecs(values: np.ndarray, info: PixelInfo, near: int) -> 
     import imagecodecs
     import numpy as np
 
-    precision = 8 if info.bits_stored <= 8 else 16
+    precision = _fallback_precision(info)
     if near and precision != info.bits_stored:
         raise ValueError(
             f"near-lossless JPEG-LS at Bits Stored {info.bits_stored} needs CharLS's C library, "
