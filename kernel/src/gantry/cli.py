@@ -105,6 +105,40 @@ class LazyCommand(click.Command):
         return self.short_help or ""
 
 
+class ProgressBar:
+    """A rich progress bar on stderr fed by ``advance(done, total)``; a no-op when not shown.
+
+        with ProgressBar("ingest", shown=sys.stderr.isatty()) as advance:
+            session.ingest(paths, progress=advance)      # advance is None when not shown
+    """
+
+    def __init__(self, label: str, shown: bool) -> None:
+        self.label = label
+        self.shown = shown
+        self.bar: Any = None
+        self.task: Any = None
+
+    def __enter__(self) -> Any:
+        if not self.shown:
+            return None
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        self.bar = Progress("[progress.description]{task.description}", BarColumn(),
+                            MofNCompleteColumn(), TimeRemainingColumn(), transient=True,
+                            console=Console(stderr=True))
+        self.bar.start()
+        self.task = self.bar.add_task(self.label, total=None)
+        return self.advance
+
+    def advance(self, done: int, total: int) -> None:
+        self.bar.update(self.task, completed=done, total=total)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
 def pass_kernel(function: Any) -> Any:
     """Decorator for plugin commands: passes the kernel as the first argument."""
 

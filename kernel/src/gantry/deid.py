@@ -99,6 +99,11 @@ class DeidContext:
     """Each plugin's configuration section, by plugin name."""
     backend: Any = None
     """The storage backend, read-only for actions (the UID map, date shifts of earlier runs)."""
+    identifying_values: tuple[str, ...] = ()
+    """Values of this instance that identify the patient or the people and places involved
+    (names, IDs, birth date, accession number, institution ...), gathered by the runner before
+    the actions run, for actions that clean free text (``C``) or burned-in text. Never logged,
+    never written to the output."""
 
     # --- what actions leave for the runner --------------------------------------------------
     uid_pairs: dict[str, str] = attrs.field(factory=dict)

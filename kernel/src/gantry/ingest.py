@@ -171,7 +171,7 @@ class Ingest:
         self.workers = max(1, workers if workers is not None else (os.cpu_count() or 1))
         self.progress = progress
         self.batch_size = batch_size or BATCH
-        self.actor = _actor()
+        self.actor = actor_name()
         self.summary = IngestSummary()
         self._pending: list[IndexRecord] = []
         self._events: list[AuditEvent] = []
@@ -353,7 +353,8 @@ def file_digest(path: str) -> str:
         return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
-def _actor() -> str:
+def actor_name() -> str:
+    """``user@host``: who an audit row says did it."""
     try:
         user = getpass.getuser()
     except Exception:  # no login name in some containers

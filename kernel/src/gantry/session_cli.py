@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from gantry.cli import pass_kernel
+from gantry.cli import ProgressBar, pass_kernel
 from gantry.storage import COMPUTED_ATTRIBUTES, INDEX_ATTRIBUTES, LEVEL_KEYS, LEVELS
 
 db_option = click.option("--db", "database", metavar="URL", default=None,
@@ -46,7 +46,7 @@ def ingest_command(kernel: Any, paths: tuple[str, ...], database: str | None, wo
 
     Exit status: 0 all done, 3 done but some files were rejected, 1 the ingest failed."""
     show_progress = sys.stderr.isatty() if progress is None else progress
-    with _session(kernel, database) as session, _progress_bar(show_progress) as advance:
+    with _session(kernel, database) as session, ProgressBar("ingest", show_progress) as advance:
         summary = session.ingest(list(paths), workers=workers, progress=advance)
     if as_json:
         click.echo(json.dumps(summary.as_json()))
@@ -61,33 +61,6 @@ def ingest_command(kernel: Any, paths: tuple[str, ...], database: str | None, wo
             click.echo(f"rejected: {rejection.path}: {rejection.reason}", err=True)
     if summary.rejected:
         sys.exit(REJECTED_EXIT_STATUS)
-
-
-class _progress_bar:
-    """A rich progress bar fed by ``advance(done, total)``; a no-op when not shown."""
-
-    def __init__(self, shown: bool) -> None:
-        self.shown = shown
-        self.bar: Any = None
-        self.task: Any = None
-
-    def __enter__(self) -> Any:
-        if not self.shown:
-            return None
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-        self.bar = Progress("[progress.description]{task.description}", BarColumn(),
-                            MofNCompleteColumn(), TimeRemainingColumn(), transient=True)
-        self.bar.start()
-        self.task = self.bar.add_task("ingest", total=None)
-        return self.advance
-
-    def advance(self, done: int, total: int) -> None:
-        self.bar.update(self.task, completed=done, total=total)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.stop()
 
 
 @click.command("ls")
