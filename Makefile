@@ -35,8 +35,10 @@ test: install system-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 benchmark: install
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --group pyproject.toml:bench
 	$(BIN)/python benchmarks/startup.py
 	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/deid.py
 
 install: $(STAMP)
 

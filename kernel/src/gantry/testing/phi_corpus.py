@@ -9,7 +9,9 @@ What is planted, per patient (two patients, so per-patient consistency can be ch
 * a CT series of three images in which **every attribute of the given table** (PS3.15 Table
   E.1-1 tags; ``xx`` masks instantiated with ``00``) that pydicom's dictionary knows holds a
   unique value valid for its VR — at the top level and again **three levels deep** inside
-  sequences the table does not list (so a de-identifier must walk into them);
+  sequences the table does not list (so a de-identifier must walk into them); the attributes
+  of :data:`PER_PATIENT` (patient identity, study date and time, frame of reference) hold one
+  value per patient across all of that patient's files, so that consistency can be checked;
 * **private tags** (a private creator in group 0009 and in group 0019, names and IDs in them);
 * **overlays and curves** (group 6000 description and label, 5000 label) with identifiers;
 * the **File Meta** (Source AE Title, Private Information) and the **128-byte preamble**;
@@ -123,16 +125,27 @@ def _nesting_sequences(table: set[int]) -> list[int]:
     return free[:3]
 
 
+#: Attributes that say whose and which study an instance is: one planted value per patient (not
+#: per file), so that consistency across a patient's files can be checked after de-identification.
+PER_PATIENT = {"PatientID": "LO", "IssuerOfPatientID": "LO", "PatientName": "PN",
+               "PatientBirthDate": "DA", "StudyDate": "DA", "StudyTime": "TM", "AccessionNumber": "SH",
+               "FrameOfReferenceUID": "UI"}
+
+
+def _patient_values(tokens: _Tokens) -> dict[str, Any]:
+    return {keyword: tokens.value(vr) for keyword, vr in PER_PATIENT.items()}
+
+
 def _ct_image(patient: int, instance: int, table_tags: list[int], nesting: list[int],
-              tokens: _Tokens) -> Any:
+              tokens: _Tokens, identity: dict[str, Any]) -> Any:
     from pydicom.dataset import Dataset
 
     dataset = make_dataset(modality="CT", patient=patient, instance=instance, rows=32, columns=32)
-    if patient != 1:
-        dataset.PatientName = f"PLANTED^PATIENT^{patient}"
     _plant_table(dataset, table_tags, tokens)
     for keyword in ("SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID", "SOPClassUID"):
         setattr(dataset, keyword, getattr(make_dataset(patient=patient, instance=instance), keyword))
+    for keyword, value in identity.items():
+        setattr(dataset, keyword, value)
     dataset.file_meta.MediaStorageSOPInstanceUID = dataset.SOPInstanceUID
     innermost = Dataset()
     _plant_table(innermost, table_tags[:40], tokens)
@@ -161,11 +174,13 @@ def _ct_image(patient: int, instance: int, table_tags: list[int], nesting: list[
     return dataset
 
 
-def _sr_document(patient: int, tokens: _Tokens) -> Any:
+def _sr_document(patient: int, tokens: _Tokens, identity: dict[str, Any]) -> Any:
     from pydicom.dataset import Dataset
     from pydicom.uid import BasicTextSRStorage
 
     dataset = make_dataset(modality="SR", patient=patient, instance=90)
+    for keyword, value in identity.items():
+        setattr(dataset, keyword, value)
     for keyword in ("Rows", "Columns", "SamplesPerPixel", "PhotometricInterpretation", "BitsAllocated",
                     "BitsStored", "HighBit", "PixelRepresentation", "PixelData"):
         if keyword in dataset:
@@ -194,11 +209,13 @@ def _sr_document(patient: int, tokens: _Tokens) -> Any:
     return dataset
 
 
-def _ultrasound_with_burned_in_text(patient: int, tokens: _Tokens) -> Any:
+def _ultrasound_with_burned_in_text(patient: int, tokens: _Tokens, identity: dict[str, Any]) -> Any:
     import numpy as np
 
     dataset = make_dataset(modality="US", patient=patient, instance=70, rows=64, columns=128,
                            bits_allocated=8, seed=3)
+    for keyword, value in identity.items():
+        setattr(dataset, keyword, value)
     for keyword, value in US_MACHINE.items():
         setattr(dataset, keyword, value)
     dataset.BurnedInAnnotation = "YES"
@@ -228,21 +245,25 @@ def write_phi_corpus(folder: str | os.PathLike[str], table_tags: Iterable[str],
         elif tag not in concrete:
             concrete.append(tag)
     corpus.planted_tags = concrete
-    identity = {0x00080016, 0x00080018, 0x0020000D, 0x0020000E, 0x00280010, 0x00280011}
+    from pydicom.datadict import tag_for_keyword
+
+    identity = {0x00080016, 0x00080018, 0x0020000D, 0x0020000E, 0x00280010, 0x00280011,
+                *(tag_for_keyword(keyword) for keyword in PER_PATIENT)}
     planted = [tag for tag in concrete if tag not in identity]
     nesting = _nesting_sequences(set(concrete))
     root = Path(folder)
     for patient in range(1, patients + 1):
         where = root / f"patient{patient}"
         where.mkdir(parents=True, exist_ok=True)
+        identity = _patient_values(tokens)
         for instance in range(1, 4):
-            dataset = _ct_image(patient, instance, planted, nesting, tokens)
+            dataset = _ct_image(patient, instance, planted, nesting, tokens, identity)
             path = where / f"ct{instance}.dcm"
             write_dataset(dataset, path)
             _write_preamble(path, tokens)
             corpus.files.append(str(path))
-        sr_path = write_dataset(_sr_document(patient, tokens), where / "report-sr.dcm")
-        us_path = write_dataset(_ultrasound_with_burned_in_text(patient, tokens), where / "us.dcm")
+        sr_path = write_dataset(_sr_document(patient, tokens, identity), where / "report-sr.dcm")
+        us_path = write_dataset(_ultrasound_with_burned_in_text(patient, tokens, identity), where / "us.dcm")
         corpus.files += [sr_path, us_path]
         corpus.burned_in[us_path] = BURNED_IN_ZONE
     corpus.tokens = sorted(set(corpus.tokens))
