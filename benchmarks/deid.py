@@ -76,7 +76,10 @@ def main() -> None:
     args = parser.parse_args()
 
     data = generate(args.files)
-    scratch = Path(tempfile.mkdtemp(prefix="gantry-bench-deid-"))
+    # On this machine creating a file under /tmp costs ~0.8 ms (something watches it) against
+    # ~0.05 ms elsewhere on the same disk: work beside the data, where a site's disk would be.
+    (ROOT / "out").mkdir(exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="bench-deid-", dir=ROOT / "out"))
     rows: list[tuple[str, int, float, str]] = []
     try:
         full = subset(data, args.files, scratch / "all")

@@ -86,6 +86,11 @@ class _Worker:
         self.plan = plan_for(kernel, setup.config)
         self.settings = settings_for(kernel, setup.config)
         self.store = kernel.open_instance_store(setup.output)
+        if hasattr(self.store, "fsync"):
+            # Durability per batch, not per file: the parent syncs before it marks a batch done
+            # (an fsync per small file costs more than de-identifying it). A crash loses at most
+            # the unmarked batch, which the resumed run writes again (replace=True below).
+            self.store.fsync = False
         self.backend = kernel.open_storage(setup.database) if setup.database else None
         self.auditor = _auditor(kernel)
 
@@ -105,6 +110,7 @@ class _Worker:
             context = make_context(dataset, secret=self.setup.secret, plan=self.plan,
                                    settings=self.settings, backend=self.backend)
             out = deidentify_dataset(dataset, self.plan, context)
+            encoded = encode_part10(out)  # before the audit: kept elements still raw, copied fast
             findings = [attrs.evolve(f, sop_instance_uid=str(out.SOPInstanceUID))
                         for f in self.auditor(out, context)]
             new_uid = str(out.SOPInstanceUID)
@@ -114,8 +120,9 @@ class _Worker:
                           flags=list(context.flags))
             if (findings or context.flags) and not self.setup.write_flagged:
                 return Processed(source, "held", reason="held for review: not written", **common)
-            stored = self.store.put(encode_part10(out), study_uid=str(out.StudyInstanceUID),
-                                    series_uid=str(out.SeriesInstanceUID), sop_uid=new_uid)
+            stored = self.store.put(encoded, study_uid=str(out.StudyInstanceUID),
+                                    series_uid=str(out.SeriesInstanceUID), sop_uid=new_uid,
+                                    replace=True)
             return Processed(source, "existed" if stored.existed else "written",
                              output=stored.location, **common)
         except Exception as err:  # fail closed: nothing written, the reason reported
@@ -281,6 +288,7 @@ class DeidRun:
                             "output": item.output, "profile": self.config.profile,
                             "options": list(self.config.all_options),
                             **({"reason": item.reason} if item.reason else {})}))
+        os.sync()  # the batch's files are on disk before the job says they are done
         with self.backend.transaction():
             if pairs:
                 self.backend.uid_map_put(pairs, namespace=namespace)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from pydicom.datadict import dictionary_VR
+
 from gantry.storage import Finding
 from gantry_phi_audit import patterns
 from gantry_phi_audit.context import (
@@ -26,6 +28,9 @@ from gantry_phi_audit.settings import AuditSettings, checked_rules
 FREE_TEXT_VRS = frozenset({"LO", "LT", "SH", "ST", "UC", "UT"})
 BINARY_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "UN"})
 NUMERIC_VRS = frozenset({"AT", "DS", "FD", "FL", "IS", "SL", "SS", "SV", "UL", "US", "UV"})
+
+#: VRs some rule reads the value of (besides attributes the profile lists, checked by tag).
+INSPECTED_VRS = FREE_TEXT_VRS | {"PN", "SQ", "UI"}
 
 TEXT_VALUE = 0x0040A160
 BURNED_IN_ANNOTATION = 0x00280301
@@ -151,11 +156,12 @@ class _Auditor:
     def walk(self, dataset: Any, prefix: str) -> None:
         creators: dict[tuple[int, int], str] = {}
         curve_groups: set[int] = set()
-        for element in dataset:
-            tag = element.tag
+        raw_elements = dataset._dict
+        for tag in sorted(raw_elements):  # Dataset.__iter__'s order, without converting yet
             group = tag >> 16
-            if tag in MARKING:
+            if tag in MARKING or self.unread(tag, group, raw_elements[tag]):
                 continue
+            element = dataset[tag]
             if group & 1:
                 number = tag & 0xFFFF
                 if number < 0x0100:  # group length or a private creator: no patient data
@@ -196,6 +202,20 @@ class _Auditor:
                     self.text_value(tag, values, prefix, sr=False)
             elif vr == "UI" and self.check_uids and tag not in UIDS_NOT_REMAPPED:
                 self.uid_values(tag, values, prefix)
+
+    def unread(self, tag: int, group: int, raw: Any) -> bool:
+        """True for an element no rule reads (a standard attribute, not listed in the profile,
+        whose VR no rule inspects): it is left as read. Converting every element of a raw
+        dataset would cost more than the whole audit."""
+        if group & 1 or group == 0x0002 or 0x5000 <= group <= 0x60FF or tag in self.listed:
+            return False
+        vr = getattr(raw, "VR", None)
+        if vr is None:
+            try:
+                vr = dictionary_VR(tag)
+            except KeyError:
+                return False
+        return vr not in INSPECTED_VRS
 
     def sequence(self, element: Any, tag: int, prefix: str) -> None:
         items = element.value or ()

@@ -71,12 +71,13 @@ def read(
                              specific_tags=specific_tags, defer_size=defer_size)
         except ReaderError:
             # pydicom gave up: when the file is damaged, the structure walk says where and how.
-            with suppress(RecursionError):
-                _Structure(handle, name, size).walk_file(start, preamble=preamble)
+            with suppress(RecursionError), _bytes_of(handle, size) as buffer:
+                _Structure(buffer, name, size).walk_file(start, preamble=preamble)
             raise
         if specific_tags is None:  # a partial read cannot be checked for completeness
-            structure = _Structure(handle, name, size)
-            structure.walk_file(start, preamble=preamble)
+            with _bytes_of(handle, size) as buffer:
+                structure = _Structure(buffer, name, size)
+                structure.walk_file(start, preamble=preamble)
             _check_whole(dataset, name, size=size, structure=structure)
     _note_transfer_syntax(dataset)
     return dataset
@@ -160,10 +161,12 @@ class _Structure:
     dataset has Pixel Data and its last element.
     """
 
-    def __init__(self, handle: IO[bytes], name: str, size: int, *, where: str = "the file") -> None:
+    def __init__(self, buffer: Any, name: str, size: int, *, where: str = "the file") -> None:
         from pydicom.valuerep import EXPLICIT_VR_LENGTH_32
 
-        self.handle, self.name, self.size, self.where = handle, name, size, where
+        # The whole source as one buffer (a memory map for files): headers are unpacked in
+        # place, which is several times faster than a seek and a read per element.
+        self.buffer, self.name, self.size, self.where = buffer, name, size, where
         self.long_vrs = frozenset(str(vr).encode() for vr in EXPLICIT_VR_LENGTH_32)
         self.has_pixel_data = False
         self.last_tag: int | None = None
@@ -181,17 +184,15 @@ class _Structure:
         if self.syntax:
             implicit, little = self.syntax == ImplicitVRLittleEndian, self.syntax != ExplicitVRBigEndian
         else:  # no transfer syntax: pydicom takes explicit VR when the first VR is one, and big
-            self.handle.seek(pos)  # endian when that element's group read little endian is >= 1024
-            first = self.handle.read(6)
+            first = bytes(self.buffer[pos:pos + 6])  # endian when that group, read little endian, is >= 1024
             implicit = first[4:6] not in VRS
             little = implicit or len(first) < 2 or struct.unpack("<H", first[:2])[0] < 1024
         self._dataset(pos, self._implicit_at(pos, implicit), little)
 
     def _walk_deflated(self, pos: int) -> None:
-        self.handle.seek(pos)
         inflater = zlib.decompressobj(-zlib.MAX_WBITS)
         try:
-            data = inflater.decompress(self.handle.read(max(self.size - pos, 0)))
+            data = inflater.decompress(self.buffer[pos:self.size])
         except zlib.error as err:
             raise ReaderError(f"{self.name}: the deflated dataset at offset {pos} cannot be inflated "
                               f"(damaged or truncated): {err}") from err
@@ -201,7 +202,7 @@ class _Structure:
         if inflater.unused_data not in (b"", b"\x00"):  # PS3.5 A.5: one 00H pads an odd stream
             raise self._unparsed(self.size - len(inflater.unused_data),
                                  "after the end of the deflated dataset")
-        inner = _Structure(io.BytesIO(data), self.name, len(data), where="the inflated dataset")
+        inner = _Structure(data, self.name, len(data), where="the inflated dataset")
         inner._dataset(0, inner._implicit_at(0, False), True)
         self.has_pixel_data, self.last_tag = inner.has_pixel_data, inner.last_tag
 
@@ -234,8 +235,7 @@ class _Structure:
             if value + length > self.size:
                 raise _truncated(self.name, tag, length, self.size - value, self.where)
             if tag == TRANSFER_SYNTAX_UID and length <= 64:
-                self.handle.seek(value)
-                self.syntax = self.handle.read(length).decode("ascii", "replace").strip("\0 ")
+                self.syntax = bytes(self.buffer[value:value + length]).decode("ascii", "replace").strip("\0 ")
             pos = value + length
 
     def _items(self, pos: int, implicit: bool, little: bool, owner: int) -> int:
@@ -258,47 +258,35 @@ class _Structure:
 
     def _find_delimiter(self, pos: int, little: bool, owner: int) -> int:
         delimiter = struct.pack("<HH" if little else ">HH", 0xFFFE, 0xE0DD)
-        self.handle.seek(pos)
-        carry = b""
-        while chunk := self.handle.read(1 << 20):
-            found = (carry + chunk).find(delimiter)
-            if found >= 0:
-                end = pos - len(carry) + found + 8
-                if end <= self.size:
-                    return end
-                break
-            pos += len(chunk)
-            carry = (carry + chunk)[-3:]
+        found = self.buffer.find(delimiter, pos, self.size)
+        if found >= 0 and found + 8 <= self.size:
+            return found + 8
         raise ReaderError(f"{self.name}: truncated: {self.where} ends before the Sequence Delimitation "
                           f"Item of element {_tag(owner)}")
 
     def _header(self, pos: int, implicit: bool, little: bool) -> tuple[int, int, int]:
         """``(tag, value length, value offset)`` of the element header at ``pos``, as pydicom reads it."""
-        self.handle.seek(pos)
-        raw = self.handle.read(8)
-        if len(raw) < 8:
+        if pos + 8 > self.size:
             raise self._cut_header(pos)
-        order = "<" if little else ">"
-        group, element = struct.unpack(order + "HH", raw[:4])
-        vr = raw[4:6]
+        buffer = self.buffer
+        group, element, vr, short = (_LITTLE_HEADER if little else _BIG_HEADER).unpack_from(buffer, pos)
         if implicit or group == 0xFFFE or not b"AA" <= vr <= b"ZZ":
             # Items and delimiters are always tag + 32-bit length; so is an explicit element
             # whose VR is not letters (pydicom assumes a switch to implicit VR).
-            return group << 16 | element, struct.unpack(order + "I", raw[4:])[0], pos + 8
+            length = (_LITTLE_LONG if little else _BIG_LONG).unpack_from(buffer, pos + 4)[0]
+            return group << 16 | element, length, pos + 8
         if vr in self.long_vrs:
-            extra = self.handle.read(4)
-            if len(extra) < 4:
+            if pos + 12 > self.size:
                 raise self._cut_header(pos)
-            return group << 16 | element, struct.unpack(order + "I", extra)[0], pos + 12
-        return group << 16 | element, struct.unpack(order + "H", raw[6:])[0], pos + 8
+            return group << 16 | element, (_LITTLE_LONG if little else _BIG_LONG).unpack_from(buffer, pos + 8)[0], pos + 12
+        return group << 16 | element, short, pos + 8
 
     def _implicit_at(self, pos: int, assumed: bool, *, nested: bool = False) -> bool:
         """pydicom's choice of VR encoding for the dataset at ``pos``: the first VR decides."""
         if nested and assumed:
             return True  # items of an implicit dataset stay implicit
-        self.handle.seek(pos)
-        first = self.handle.read(6)
-        if len(first) < 6:
+        first = self.buffer[pos:pos + 6]
+        if pos + 6 > self.size:
             return assumed
         return not (0x40 < first[4] < 0x5B and 0x40 < first[5] < 0x5B)
 
@@ -310,6 +298,37 @@ class _Structure:
     def _unparsed(self, pos: int, why: str) -> ReaderError:
         return ReaderError(f"{self.name}: {self.size - pos} byte(s) at offset {pos} of {self.where} "
                            f"could not be parsed ({why}: trailing garbage or a damaged file)")
+
+
+_LITTLE_HEADER, _BIG_HEADER = struct.Struct("<HH2sH"), struct.Struct(">HH2sH")
+_LITTLE_LONG, _BIG_LONG = struct.Struct("<I"), struct.Struct(">I")
+
+
+@contextmanager
+def _bytes_of(handle: IO[bytes], size: int) -> Iterator[Any]:
+    """The whole source as a buffer: a read-only memory map of a file (nothing is copied, a
+    multi-gigabyte file included), the bytes of an in-memory stream, else the stream read."""
+    import mmap
+
+    if size == 0:
+        yield b""
+        return
+    try:
+        fileno = handle.fileno()
+    except (OSError, AttributeError, io.UnsupportedOperation):
+        fileno = -1
+    if fileno >= 0:
+        with mmap.mmap(fileno, 0, access=mmap.ACCESS_READ) as mapped:
+            yield mapped
+        return
+    if isinstance(handle, io.BytesIO):
+        yield handle.getvalue()
+        return
+    position = handle.tell()
+    handle.seek(0)
+    data = handle.read()
+    handle.seek(position)
+    yield data
 
 
 def _tag(tag: int) -> str:
