@@ -15,12 +15,15 @@ SAMPLE := out/sample
 .PHONY: run test install system-packages benchmark clean
 
 # The main job on the embedded default: sample files (with clutter and one damaged file) are
-# indexed into SQLite, listed, transcoded, and the audit trail is verified. The damaged file is
-# rejected and listed with its reason, which `gantry ingest` signals with exit status 3.
+# indexed into SQLite, listed and transcoded; sample studies with identifiers planted everywhere
+# (burned-in text included) are de-identified with the research preset and the output is
+# re-scanned; the audit trail is verified. Exit status 3 means "done, with something for a
+# person to look at": the damaged file rejected by `gantry ingest`, the ultrasound with burned-in
+# text that `gantry deid` holds back for review (no redaction zone matches it yet).
 DATABASE := sqlite:///out/gantry.db
 
 run: install
-	@rm -rf $(SAMPLE) out/j2k out/gantry.db*
+	@rm -rf $(SAMPLE) out/j2k out/gantry.db* out/phi-sample out/deid out/deid-report.*
 	$(BIN)/python -m gantry.testing.samples $(SAMPLE)
 	$(BIN)/gantry plugins
 	$(BIN)/gantry ingest $(SAMPLE) --db $(DATABASE) || [ $$? -eq 3 ]
@@ -29,6 +32,10 @@ run: install
 	$(BIN)/gantry transcode $(SAMPLE)/patient1 out/j2k --to j2k-lossless
 	$(BIN)/gantry scan out/j2k
 	$(BIN)/gantry ls --db $(DATABASE) --level series
+	$(BIN)/python -m gantry_deid.sample out/phi-sample
+	GANTRY_SECRET_FILE=out/gantry-secret.key $(BIN)/gantry deid out/phi-sample out/deid --profile research --db $(DATABASE) || [ $$? -eq 3 ]
+	@sed -n 1,12p out/deid-report.md
+	$(BIN)/gantry phi-audit out/deid
 	$(BIN)/gantry audit-log verify --db $(DATABASE)
 
 test: install system-packages

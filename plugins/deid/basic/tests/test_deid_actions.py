@@ -48,12 +48,31 @@ def test_dummy_numbers_and_bytes(vr: str, value: Any, expected: Any) -> None:
     assert item.value == expected
 
 
-def test_dummy_on_a_sequence_is_one_empty_item_and_on_a_uid_an_error() -> None:
+def test_dummy_on_a_sequence_follows_what_its_items_are_and_on_a_uid_is_an_error() -> None:
     ds = Dataset()
-    ds.ReferencedStudySequence = [Dataset()]
-    ds.ReferencedStudySequence[0].PatientName = "X"
+    code = Dataset()
+    code.CodeValue, code.CodingSchemeDesignator, code.CodeMeaning = "JFK01", "99HOSP", "JFK Imaging Center"
+    ds.InstitutionCodeSequence = [code]
+    dummy(ds, ds["InstitutionCodeSequence"], context())
+    (item,) = ds.InstitutionCodeSequence  # one dummy code, nothing of the original
+    assert (item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning) == ("ANONYMOUS", "99GANTRY", "ANONYMOUS")
+    text = Dataset()
+    text.RelationshipType, text.ValueType, text.TextValue = "CONTAINS", "TEXT", "Jane Doe"
+    text.ConceptNameCodeSequence = [code]
+    ds.ContentSequence = [text, text]
+    dummy(ds, ds["ContentSequence"], context())
+    (item,) = ds.ContentSequence  # one dummy content item, structurally whole
+    assert (item.RelationshipType, item.ValueType, item.TextValue) == ("CONTAINS", "TEXT", "ANONYMOUS")
+    assert item.ConceptNameCodeSequence[0].CodeValue == "121106"
+    # Other items stay: the engine has cleaned them with the plan before D runs.
+    reference = Dataset()
+    reference.ReferencedSOPClassUID, reference.ReferencedSOPInstanceUID = "1.2.840.10008.3.1.2.3.3", "2.25.1"
+    ds.ReferencedPerformedProcedureStepSequence = [reference]
+    dummy(ds, ds["ReferencedPerformedProcedureStepSequence"], context())
+    assert list(ds.ReferencedPerformedProcedureStepSequence) == [reference]
+    ds.ReferencedStudySequence = []
     dummy(ds, ds["ReferencedStudySequence"], context())
-    assert len(ds.ReferencedStudySequence) == 1 and len(ds.ReferencedStudySequence[0]) == 0
+    assert len(ds.ReferencedStudySequence) == 0  # nothing to make a valid item from
     ds.StudyInstanceUID = "1.2.3"
     with pytest.raises(DeidError, match="U"):
         dummy(ds, ds["StudyInstanceUID"], context())

@@ -17,7 +17,7 @@ from pydicom import config
 from pydicom.valuerep import validate_value
 
 from gantry.deid import COMBINED_SAFE
-from gantry_deid.tables import table_e1_1
+from gantry_deid.tables import CONDITIONAL_PAIRS, table_e1_1, tag_text
 
 ROWS = {row.tag_text: row for row in table_e1_1().rows}
 
@@ -26,6 +26,10 @@ def expected_code(plant: Any) -> str:
     """The Basic Profile code of a plant's row, combined codes resolved as COMBINED_SAFE says."""
     if plant.tag >> 16 == 0x0004:
         return "X"  # PS3.15 E.1.1: group 0004 is removed from every instance
+    for pair in CONDITIONAL_PAIRS:  # a Type 1C attribute goes with its condition attribute
+        condition = ROWS.get(tag_text(pair.condition))
+        if plant.tag == pair.dependent and condition is not None and condition.basic == "X":
+            return "X"
     code = ROWS[plant.row].basic
     return COMBINED_SAFE.get(code, code)
 
@@ -76,23 +80,30 @@ def check(code: str, plant: Any, dataset: Any, context: Any) -> str:
     if code == "D" and plant.vr == "UI":
         code = "U"  # the engine asks U for a dummy UID
     if code == "D":
-        return check_dummy(plant, element)
+        return check_dummy(plant, element, context)
     if code == "U":
         if plant.vr == "SQ":  # X/Z/U*: the sequence stays, the UIDs inside are replaced
-            items = element.value
-            inner = plant.value[0].ReferencedSOPInstanceUID
-            if len(items) != 1 or items[0].ReferencedSOPInstanceUID != context.uid_pairs.get(inner):
-                return "the UIDs inside were not replaced"
-            return ""
+            return items_cleaned(plant, element, context)
         expected = context.uid_pairs.get(str(plant.value))
         return "" if expected and element.value == expected else f"not replaced by U: {element.value!r}"
     return f"unexpected code {code}"
 
 
-def check_dummy(plant: Any, element: Any) -> str:
+def items_cleaned(plant: Any, element: Any, context: Any) -> str:
+    """'' when the planted item (a reference) is still there with its UID replaced."""
+    items = element.value
+    inner = plant.value[0].ReferencedSOPInstanceUID
+    if len(items) != 1 or items[0].ReferencedSOPInstanceUID != context.uid_pairs.get(inner):
+        return "the item was not kept with its UIDs replaced"
+    return ""
+
+
+def check_dummy(plant: Any, element: Any, context: Any) -> str:
     value = element.value
     if plant.vr == "SQ":
-        return "" if len(value) == 1 and len(value[0]) == 0 else "not one empty item"
+        # The planted items are references, neither content items nor codes: D keeps them,
+        # cleaned with the plan (dummies.py), so they stay valid items.
+        return items_cleaned(plant, element, context)
     if element.is_empty:
         return "empty"
     if plant.vr in ("OB", "OD", "OF", "OL", "OV", "OW", "UN"):

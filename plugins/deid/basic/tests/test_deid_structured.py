@@ -72,5 +72,10 @@ def test_without_the_option_the_content_is_a_dummy(deidentify: Any, tmp_path: An
 
     ds, _rows = structured_report(make_dataset)
     run = deidentify(ds, tmp_path)
-    assert len(run.dataset.ContentSequence) == 1 and len(run.dataset.ContentSequence[0]) == 0  # D
-    assert b"Findings" not in run.data
+    (item,) = run.dataset.ContentSequence  # D: one dummy content item, structurally whole
+    assert (item.RelationshipType, item.ValueType, item.TextValue) == ("CONTAINS", "TEXT", "ANONYMOUS")
+    concept = item.ConceptNameCodeSequence[0]
+    assert (concept.CodeValue, concept.CodingSchemeDesignator, concept.CodeMeaning) == ("121106", "DCM", "Comment")
+    for leak in (b"Findings", b"PHIREMOVEDTEXT", b"PHIDUMMYTEXT", b"PHIPERSON", b"1432.66.1"):
+        assert leak not in run.data
+    assert not run.context.uid_pairs.keys() & {"1.2.826.0.1.3680043.10.1432.66.1"}  # never even read

@@ -4,8 +4,11 @@ Each is ``apply(dataset, element, context) -> None`` and changes ``element`` in 
 it from ``dataset`` (the engine's working copy). What the engine does around them:
 
 - sequences: for K (and U, and C) the engine cleans every item with the same plan before the
-  action runs; X, Z and D replace the items, so the engine skips cleaning them first
-  (``replaces_sequence_items``);
+  action runs; X and Z throw the items away, so the engine skips cleaning them first
+  (``replaces_sequence_items = True``); D replaces content items and codes by one dummy item and
+  keeps any other items, cleaned (:func:`gantry_deid.dummies.dummy_items`), so the engine
+  cleans the items first only when D will keep them (``replaces_sequence_items`` is then a
+  function of the items);
 - D on a UI element: the engine calls the provider of U instead (a dummy UID must stay
   consistent across instances); C on DA, DT or TM: the provider of ``shift``
   (:data:`gantry.deid.DATE_VRS`);
@@ -36,7 +39,7 @@ from gantry.deid import DATE_VRS, DeidContext
 from pydicom.multival import MultiValue
 
 from gantry_deid.clean import clean_text, identifying_pattern
-from gantry_deid.dummies import dummy_value
+from gantry_deid.dummies import dummy_items, dummy_value, sequence_kind
 
 TEXT_VRS = frozenset({"AE", "CS", "LO", "LT", "SH", "ST", "UC", "UT", "UR"})
 KEPT_BY_CLEAN = frozenset({"US", "SS", "UL", "SL", "UV", "SV", "FL", "FD", "AT"})
@@ -59,13 +62,10 @@ def empty(dataset: Any, element: Any, context: DeidContext) -> None:
 
 
 def dummy(dataset: Any, element: Any, context: DeidContext) -> None:
-    """D: a non-empty dummy value valid for the VR (:mod:`gantry_deid.dummies`)."""
-    from pydicom.dataset import Dataset
-    from pydicom.sequence import Sequence
-
+    """D: a non-empty dummy value valid for the VR (:mod:`gantry_deid.dummies`); on a sequence,
+    a dummy content item or code in place of content items or codes, else the (cleaned) items."""
     if element.VR == "SQ":
-        item = Dataset()
-        element.value = Sequence([item])
+        element.value = dummy_items(element.value or ())
         return
     try:
         element.value = dummy_value(element.VR, element.value)
@@ -141,7 +141,11 @@ def _typed_dummy(vr: str) -> Any:
     return DataElement(0x00100010, vr, dummy_value(vr, None)).value  # pydicom's own typing
 
 
-# Z and D throw a sequence's items away: the engine need not clean them first.
+def _dummy_replaces(items: Any) -> bool:
+    return sequence_kind(items) != "items"
+
+
+# X and Z throw a sequence's items away, D content items and codes: the engine need not clean them first.
 empty.replaces_sequence_items = True  # type: ignore[attr-defined]
-dummy.replaces_sequence_items = True  # type: ignore[attr-defined]
 remove.replaces_sequence_items = True  # type: ignore[attr-defined]
+dummy.replaces_sequence_items = _dummy_replaces  # type: ignore[attr-defined]

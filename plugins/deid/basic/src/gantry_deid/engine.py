@@ -12,7 +12,9 @@ every sequence item, depth first, up to :data:`MAX_DEPTH` levels):
   else is decoded into a fresh DataElement, put in the new dataset, and handed to the action's
   provider (``apply(new_dataset, element, context)``);
 - a sequence kept (K), replaced by UIDs (U) or cleaned (C) has its items cleaned with the same
-  plan first; X, Z and D of our own replace the items without looking at them;
+  plan first; X and Z of our own throw the items away without looking at them; D of our own
+  replaces content items and codes by one dummy item without cleaning them, and keeps any other
+  items cleaned with the plan (:func:`gantry_deid.dummies.dummy_items`): never an empty item;
 - private elements (odd groups) are removed; with retain-safe-private, those listed in Table
   E.3.10-1 for their private creator are kept, an unlisted private sequence is cleaned item by
   item and kept when something survives (PS3.15 E.3.10), and a Private Creator element is kept
@@ -21,7 +23,7 @@ every sequence item, depth first, up to :data:`MAX_DEPTH` levels):
   Code Sequence) is looked up in Table E.3.4-1 by its concept: X removes the whole item, any
   other code replaces the rule of the attribute holding its value (Text Value, Person Name,
   Date, UID, Referenced SOP Sequence ...); the value of a TEXT item not in the table is cleaned
-  (C);
+  (C); a Content Sequence left without items is removed (Type 1C: never present and empty);
 - at the top level, command (0000) and File Meta (0002) elements found in the body are removed
   (the File Meta is rebuilt), and every element replaced or removed is copied into
   ``context.originals`` (a top-level sequence when anything inside it changed, as PS3.15 E.1.1
@@ -62,6 +64,10 @@ MAX_DEPTH = 32
 VALUE_TYPE, CONCEPT_NAME_CODES = 0x0040A040, 0x0040A043
 CODE_VALUE_TAGS = (0x00080100, 0x00080119, 0x00080120)  # Code Value, Long Code Value, URN Code Value
 CODING_SCHEME = 0x00080102
+CONTENT_SEQUENCE = 0x0040A730
+#: Sequences that may not be present without items (Type 1C, PS3.3 C.17.3): removed when every
+#: item they had is removed (Clean Structured Content removes content items whole).
+NOT_EMPTY_WHEN_PRESENT = frozenset({CONTENT_SEQUENCE})
 MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"
 DIRECTORY_RECORD_SEQUENCE = 0x00041220
 _PRIVATE_GROUP_BIT = 0x00010000
@@ -277,40 +283,59 @@ class _Walk:
         undefined = (element.length == 0xFFFFFFFF if type(element) is RawDataElement
                      else element.is_undefined_length)
         if action is not None and action.replaces_sequence_items:
-            new = DataElement(tag, "SQ", Sequence())
-            changed = True
-        else:
-            # Items are only read: a raw sequence decodes into fresh items, a decoded one is read in place.
-            decoded = element_at(source, tag, charset, element) if type(element) is RawDataElement else element
-            if decoded.VR != "SQ":
-                raise DeidError(f"instance {self.context.sop_instance_uid}: element {path_text(path, tag)} "
-                                f"{_keyword(tag)}: a sequence that cannot be decoded (VR {decoded.VR})")
-            if self.depth >= MAX_DEPTH:
-                raise DeidError(f"instance {self.context.sop_instance_uid}: element {path_text(path, tag)}: "
-                                f"sequences nested deeper than {MAX_DEPTH} levels")
-            self.depth += 1
-            cleaned = []
-            changed = False
-            for index, item in enumerate(decoded.value or ()):
-                content = self.content_rule(item) if self.plan.content_rules else None
-                if content is not None and content[1].code == "X":
-                    self.used.add(content[1].option or "clean-structured-content")
-                    changed = True  # Table E.3.4-1 says remove: the whole content item goes
-                    continue
-                item_out, item_changed = self.dataset(item, (*path, (tag, index)), False, content)
-                cleaned.append(item_out)
-                changed |= item_changed
-            self.depth -= 1
-            new = DataElement(tag, "SQ", Sequence(cleaned))
-        new.is_undefined_length = undefined
-        key = new.tag
-        out._dict[key] = new
+            # Our X and Z: the items are thrown away unread.
+            self.put_sequence(out, tag, Sequence(), undefined, action, path)
+            self.note_original(source, tag, element, top)
+            return True
+        # Items are only read: a raw sequence decodes into fresh items, a decoded one is read in place.
+        decoded = element_at(source, tag, charset, element) if type(element) is RawDataElement else element
+        if decoded.VR != "SQ":
+            raise DeidError(f"instance {self.context.sop_instance_uid}: element {path_text(path, tag)} "
+                            f"{_keyword(tag)}: a sequence that cannot be decoded (VR {decoded.VR})")
+        items = decoded.value or ()
+        if action is not None and action.replaces_items(items):
+            # Our D on content items or codes: the action reads what kind of items they are and
+            # writes one dummy item instead; nothing of theirs reaches the output.
+            self.put_sequence(out, tag, Sequence(list(items)), undefined, action, path)
+            self.note_original(source, tag, element, top)
+            return True
+        if self.depth >= MAX_DEPTH:
+            raise DeidError(f"instance {self.context.sop_instance_uid}: element {path_text(path, tag)}: "
+                            f"sequences nested deeper than {MAX_DEPTH} levels")
+        self.depth += 1
+        cleaned = []
+        changed = False
+        for index, item in enumerate(items):
+            content = self.content_rule(item) if self.plan.content_rules else None
+            if content is not None and content[1].code == "X":
+                self.used.add(content[1].option or "clean-structured-content")
+                changed = True  # Table E.3.4-1 says remove: the whole content item goes
+                continue
+            item_out, item_changed = self.dataset(item, (*path, (tag, index)), False, content)
+            cleaned.append(item_out)
+            changed |= item_changed
+        self.depth -= 1
+        if items and not cleaned and tag in NOT_EMPTY_WHEN_PRESENT:
+            # Every item was removed: a Content Sequence may not be present without items
+            # (Type 1C), so it goes too, and its parent becomes a leaf.
+            self.note_original(source, tag, element, top)
+            return True
+        new = self.put_sequence(out, tag, Sequence(cleaned), undefined, action, path)
         if action is not None:
-            self.run(action, out, new, path, tag)
-            changed = changed or code != "K" or out._dict.get(key) is not new
+            changed = changed or code != "K" or out._dict.get(new.tag) is not new
         if changed:
             self.note_original(source, tag, element, top)
         return changed
+
+    def put_sequence(self, out: Dataset, tag: int, items: Sequence, undefined: bool,
+                     action: ResolvedAction | None, path: Path) -> DataElement:
+        """Put a new sequence element into ``out`` and hand it to ``action`` (None: kept as is)."""
+        new = DataElement(tag, "SQ", items)
+        new.is_undefined_length = undefined
+        out._dict[new.tag] = new
+        if action is not None:
+            self.run(action, out, new, path, tag)
+        return new
 
     # -- private elements ---------------------------------------------------------------------
 

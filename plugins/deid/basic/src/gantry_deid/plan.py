@@ -9,7 +9,8 @@ with their private creator in hand.
 How a row's code is chosen, in order:
 
 1. a site override (exact tag, keyword or mask) wins over everything, except that group 0002
-   (File Meta, rebuilt) and group 0004 (always removed, PS3.15 E.1.1) cannot be overridden;
+   (File Meta, rebuilt) and group 0004 (always removed, PS3.15 E.1.1) cannot be overridden, and
+   the rules that keep the output valid (below) apply to overridden rules too;
 2. an option in force whose column names the row replaces the Basic Profile code ("a requirement
    for an Option ... overrides any requirement for the underlying Profile"). When two options in
    force both name a row, the most retaining code wins: K (keep) over C (clean); between equal
@@ -31,6 +32,16 @@ Overlay Description and Overlay Label, treated like Overlay Comments) come after
 group 0004 (Directory) is removed everywhere; (0008,0300) Private Data Element
 Characteristics Sequence is removed unless retain-safe-private is in force (it describes private
 blocks, which are all gone otherwise).
+
+Rules that keep the output valid, applied after everything above (overrides included):
+
+- **repeating groups** (:data:`gantry_deid.tables.REPEATING_GROUPS`): when the rule for an
+  overlay's Overlay Data (60xx,3000) or a curve's Curve Data (50xx,3000) is X or Z, every element
+  of that group is removed: an overlay without its data is invalid (Type 1), and PS3.15 E.1.1
+  wants identifying overlays removed, not half removed;
+- **condition pairs** (:data:`gantry_deid.tables.CONDITIONAL_PAIRS`): when the rule for the
+  condition attribute of a Type 1C attribute removes it, the 1C attribute is removed too (it may
+  not be present without its condition).
 """
 
 from __future__ import annotations
@@ -43,7 +54,15 @@ import attrs
 from gantry import ConfigError, DeidError
 from gantry.deid import COMBINED_BY_TYPE, COMBINED_SAFE, DATE_VRS, INSTANCE_STEPS, OPTIONS, SHIFT
 from gantry_deid.overrides import Override, ValueTemplate, parse_overrides
-from gantry_deid.tables import ContentItemRow, RuleTable, TableRow, tag_text
+from gantry_deid.tables import (
+    CONDITIONAL_PAIRS,
+    REPEATING_GROUPS,
+    ContentItemRow,
+    RepeatingGroup,
+    RuleTable,
+    TableRow,
+    tag_text,
+)
 
 #: The single action codes of Table E.1-1a: a site may name these, and any other code that has
 #: an active provider (``shift``, ``remap`` ...).
@@ -66,6 +85,9 @@ CONTENT_VALUE_TAGS = {"TEXT": 0x0040A160, "PNAME": 0x0040A123, "DATE": 0x0040A12
 REFERENCE_VALUE_TYPES = frozenset({"IMAGE", "COMPOSITE", "WAVEFORM"})
 PRIVATE_CHARACTERISTICS = 0x00080300
 DIRECTORY_GROUP = 0x0004
+#: The codes that leave no value (X removes, Z empties): an overlay's or a curve's data under one
+#: of them takes its whole group along; so does a "present with a value" condition its 1C attribute.
+VALUE_GONE_CODES = frozenset({"X", "Z"})
 
 #: ``attribute_type(tag) -> "1" | "1C" | "2" | "2C" | "3" | None``
 AttributeType = Callable[[int], "str | None"]
@@ -79,7 +101,9 @@ class Rule:
     name: str
     source: str
     """``basic``, ``option``, ``override``, ``unlisted``, ``directory`` (group 0004), ``private``,
-    ``content item`` (Table E.3.4-1), ``profile`` (a row the profile adds to the table)."""
+    ``content item`` (Table E.3.4-1), ``profile`` (a row the profile adds to the table),
+    ``overlay group`` / ``curve group`` (removed with the group's data), ``condition`` (a 1C
+    attribute whose condition attribute is removed)."""
     option: str | None = None
     """The option that decided this rule (recorded in ``context.used_options`` when applied)."""
     template: ValueTemplate | None = None
@@ -101,8 +125,16 @@ class ResolvedAction:
 
     @property
     def replaces_sequence_items(self) -> bool:
-        # Our own Z and D throw a sequence's items away: the engine need not clean them first.
-        return bool(getattr(self.apply, "replaces_sequence_items", False))
+        """Whether the action throws any sequence's items away (our X and Z): the engine need not
+        read them."""
+        return getattr(self.apply, "replaces_sequence_items", False) is True
+
+    def replaces_items(self, items: Any) -> bool:
+        """Whether the action replaces these items whatever they hold (our D on content items or
+        codes): the engine need not clean them first. A provider says so with a
+        ``replaces_sequence_items`` attribute, True or a function of the items."""
+        flag = getattr(self.apply, "replaces_sequence_items", False)
+        return bool(flag(items)) if callable(flag) else flag is True
 
     @property
     def builtin(self) -> bool:
@@ -144,14 +176,15 @@ class Plan:
         return rule
 
     def _resolve(self, tag: int) -> Rule:
-        rule = self.exact.get(tag)
-        if rule is None:
-            for mask, value, candidate in self.masked:
-                if tag & mask == value:
-                    rule = candidate
-                    break
-            else:
-                rule = self.unlisted
+        rule = _lookup(self.exact, self.masked, self.unlisted, tag)
+        group = tag >> 16
+        for repeating in REPEATING_GROUPS:
+            if repeating.matches(group):
+                data = (group << 16) | repeating.data
+                data_rule = rule if tag == data else _lookup(self.exact, self.masked, self.unlisted, data)
+                if data_rule.code in VALUE_GONE_CODES:
+                    rule = _group_rule(repeating, data_rule, rule)
+                break
         if rule.vr is None:
             vr = dictionary_vr(tag)
             if vr is not None:
@@ -171,6 +204,11 @@ class Plan:
         rows += [{"tag": _mask_text(mask, value), "name": rule.name, "code": rule.code,
                   "table_code": rule.table_code, "source": rule.source, "option": rule.option, "value": None}
                  for mask, value, rule in self.masked]
+        for repeating in REPEATING_GROUPS:
+            data_rule = self.rule_for((repeating.first << 16) | repeating.data)
+            if data_rule.source == repeating.name:
+                rows.append({"tag": repeating.text, "name": data_rule.name, "code": "X", "table_code": None,
+                             "source": repeating.name, "option": None, "value": None})
         private = ("kept when listed in Table E.3.10-1 (with their private creators), else removed"
                    if self.retain_safe_private else "removed")
         rows.append({"tag": "(gggg,eeee) gggg odd", "name": "Private Attributes", "code": private,
@@ -178,6 +216,48 @@ class Plan:
         rows.append({"tag": "any other", "name": "attributes not in the table", "code": self.unlisted.code,
                      "table_code": None, "source": "unlisted", "option": None, "value": None})
         return rows
+
+
+def _lookup(exact: Mapping[int, Rule], masked: Iterable[tuple[int, int, Rule]], unlisted: Rule, tag: int) -> Rule:
+    """The rule of a tag's row: exact, else the first mask that matches, else ``unlisted``."""
+    rule = exact.get(tag)
+    if rule is not None:
+        return rule
+    for mask, value, candidate in masked:
+        if tag & mask == value:
+            return candidate
+    return unlisted
+
+
+def _group_rule(repeating: RepeatingGroup, data_rule: Rule, own: Rule) -> Rule:
+    """X for an element of an overlay or curve group whose data the plan removes or empties."""
+    return Rule(code="X", name=f"{repeating.name.capitalize()} element: the group goes with its "
+                               f"{repeating.data_name} ({data_rule.code}, {data_rule.source})",
+                source=repeating.name, vr=own.vr, table_code=own.table_code)
+
+
+def _condition_rules(exact: dict[int, Rule], masked: tuple[tuple[int, int, Rule], ...], unlisted: Rule) -> None:
+    """Remove each 1C attribute whose condition attribute the plan removes (CONDITIONAL_PAIRS)."""
+    for pair in CONDITIONAL_PAIRS:
+        condition = _lookup(exact, masked, unlisted, pair.condition)
+        if condition.code not in (VALUE_GONE_CODES if pair.needs_value else ("X",)):
+            continue
+        dependent = _lookup(exact, masked, unlisted, pair.dependent)
+        if dependent.code == "X":
+            continue
+        exact[pair.dependent] = Rule(
+            code="X", name=f"{_name(pair.dependent)} (Type 1C, PS3.3 {pair.where}: may not be present without "
+                           f"{_name(pair.condition)}, which is {condition.code})",
+            source="condition", vr=dictionary_vr(pair.dependent), table_code=dependent.table_code)
+
+
+def _name(tag: int) -> str:
+    from pydicom.datadict import dictionary_description
+
+    try:
+        return str(dictionary_description(tag))
+    except KeyError:
+        return tag_text(tag)
 
 
 def dictionary_vr(tag: int) -> str | None:
@@ -257,6 +337,7 @@ def compile_plan(
     masked = (directory, *masked_overrides, *table_masked)  # group 0004 goes, whatever a mask says
 
     unlisted_rule = Rule(code=unlisted, name="attribute not in Table E.1-1", source="unlisted")
+    _condition_rules(exact, masked, unlisted_rule)
     safe_rule = Rule(code="K", name="safe private attribute (Table E.3.10-1)", source="private",
                      option="retain-safe-private")
     content_rules: dict[tuple[str, str, str], Rule] = {}

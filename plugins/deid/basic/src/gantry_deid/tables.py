@@ -129,6 +129,66 @@ SUPPLEMENTARY_ROWS: tuple[TableRow, ...] = (
 )
 
 
+@attrs.frozen
+class ConditionalPair:
+    """A Type 1C attribute that its module requires when another attribute is present and
+    forbids otherwise ("may not be present otherwise", the default of a C type in PS3.3)."""
+
+    dependent: int
+    condition: int
+    needs_value: bool
+    """The condition is "present *and has a value*": emptying it (Z) removes it as well."""
+    where: str
+    """The module, in PS3.3, that states the condition."""
+
+
+#: Condition pairs among the attributes Table E.1-1 touches, from the module definitions of
+#: PS3.3 (2026c; dicom3tools' ``module.tpl`` checks the same conditions). When the plan removes the
+#: condition attribute everywhere, the dependent can never be valid in the output, so it is
+#: removed too (``Rule.source == "condition"``), whatever its own row, option or override says.
+#: Only pairs where the table removes one side and not the other are listed; a pair whose two
+#: sides the table treats alike (Clinical Trial Subject ID and Reading ID, both D; Institution
+#: Name and Institution Code Sequence, both X/Z/D) needs no entry.
+CONDITIONAL_PAIRS: tuple[ConditionalPair, ...] = (
+    # Clinical Trial Protocol Ethics Committee Name (D, K with retain-institution-identity) is 1C:
+    # "Required if Clinical Trial Protocol Ethics Committee Approval Number is present" (X).
+    ConditionalPair(0x00120081, 0x00120082, needs_value=False, where="C.7.1.3 Clinical Trial Subject"),
+    # Responsible Person Role (not in the table: K) is 1C: "Required if Responsible Person is
+    # present and has a value" (X).
+    ConditionalPair(0x00102298, 0x00102297, needs_value=True, where="C.7.1.1 Patient"),
+)
+
+
+@attrs.frozen
+class RepeatingGroup:
+    """A repeating group (PS3.5 7.6) whose elements make sense only with its data element."""
+
+    first: int
+    """The first group of the range: 0x6000 for (6000-601E,eeee), 0x5000 for (5000-501E,eeee)."""
+    data: int
+    """The element number of the data (Overlay Data, Curve Data: 0x3000)."""
+    name: str
+    data_name: str
+
+    def matches(self, group: int) -> bool:
+        return group & 0xFFE1 == self.first  # the 16 even groups first..first+0x1E
+
+    @property
+    def text(self) -> str:
+        return f"({self.first >> 8:02X}xx,xxxx)"
+
+
+#: An overlay without its Overlay Data (Type 1 in the Overlay Plane Module, PS3.3 C.9.2) is not
+#: valid, and one that carries identification must go altogether (PS3.15 E.1.1); the same holds
+#: for a retired curve without its Curve Data. So when the plan removes (X) or empties (Z) the
+#: data of such a group, every element of the group is removed (``Rule.source == "overlay
+#: group"`` / ``"curve group"``), whatever each element's own row says.
+REPEATING_GROUPS: tuple[RepeatingGroup, ...] = (
+    RepeatingGroup(first=0x6000, data=0x3000, name="overlay group", data_name="Overlay Data"),
+    RepeatingGroup(first=0x5000, data=0x3000, name="curve group", data_name="Curve Data"),
+)
+
+
 def _load(name: str) -> dict[str, Any]:
     text = resources.files("gantry_deid.data").joinpath(name).read_text(encoding="utf-8")
     return json.loads(text)
