@@ -57,7 +57,9 @@ def count_outputs(folder: Path) -> int:
 
 
 def run_deid_package(source: Path, out: Path) -> float:
-    """pydicom/deid has no folder command: its documented library call, in a process of its own."""
+    """pydicom/deid has no folder command: its documented library call, in a process of its own
+    (it needs the output folder to exist)."""
+    out.mkdir()
     script = (
         "import sys, glob\n"
         "from deid.config import DeidRecipe\n"

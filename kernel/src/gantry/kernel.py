@@ -64,6 +64,18 @@ FAMILY_ERRORS: dict[str, type[GantryError]] = {
 SNIFF_BYTES = 256
 
 
+def masked_url(url: str) -> str:
+    """``url`` with any password replaced by ``***`` (for messages and logs)."""
+    scheme, separator, rest = url.partition("://")
+    authority, slash, path = rest.partition("/")
+    if "@" not in authority:
+        return url
+    credentials, _, host = authority.rpartition("@")
+    user = credentials.split(":", 1)[0]
+    shown = f"{user}:***" if ":" in credentials else user
+    return f"{scheme}{separator}{shown}@{host}{slash}{path}"
+
+
 class Kernel:
     """Owns the plugin manager, the plugin records, the ranking table and the configuration."""
 
@@ -373,6 +385,11 @@ class Kernel:
             url = Path(os.path.abspath(url)).as_uri()  # escapes '#', '%' and spaces in names
         return self._open_by_scheme("instance-store", url, "file:///srv/gantry/store")
 
+    def open_transport(self, url: str) -> Any:
+        """An adapter to the peer at ``url`` (``dicom://CALLED@host:port`` ...), following
+        :class:`gantry.transport.TransportAdapter`."""
+        return self._open_by_scheme("transport", url, "dicom://PACS@pacs.example:104")
+
     def _open_by_scheme(self, family: str, url: str, example: str) -> Any:
         scheme = url.split("://", 1)[0].lower() if "://" in url else ""
         if not scheme:
@@ -382,7 +399,7 @@ class Kernel:
             known = sorted({key for fam, key in self._table if fam == family})
             raise StorageError(f"no {family} plugin serves {scheme}:// URLs; installed: "
                                + (", ".join(f"{k}://" for k in known) or "none"))
-        return self.call(family, scheme, url, self.settings(offer.plugin), what=url)
+        return self.call(family, scheme, url, self.settings(offer.plugin), what=masked_url(url))
 
     def is_dicom(self, source: Any) -> bool:
         """Quick check from the first bytes only: would any reader accept this source?"""
