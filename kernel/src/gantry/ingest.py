@@ -15,18 +15,17 @@ from __future__ import annotations
 
 import getpass
 import hashlib
-import multiprocessing
 import os
 import socket
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from gantry.errors import NotDicomError
 from gantry.log import Phi, get_logger
+from gantry.parallel import ordered_map, process_context
 from gantry.storage import SCAN_KEYWORDS, AuditEvent, IndexRecord
 
 if TYPE_CHECKING:
@@ -230,29 +229,13 @@ class Ingest:
 
     def _scan_in_processes(self, chunks: list[list[FileEntry]]) -> Iterator[list[Scanned]]:
         global _worker_kernel
-        methods = multiprocessing.get_all_start_methods()
-        # fork hands the workers this kernel as it is (plugins loaded, configuration applied) for
-        # free; elsewhere each worker builds its own from the same configuration file.
-        context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        context = process_context()
         if context.get_start_method() == "fork":
-            _worker_kernel = self.kernel
+            _worker_kernel = self.kernel  # inherited as it is: plugins loaded, configuration applied
         try:
-            with ProcessPoolExecutor(self.workers, mp_context=context, initializer=_init_worker,
-                                     initargs=(self.kernel.config.source,)) as pool:
-                # Keep a bounded window of chunks in flight: results come back in order and
-                # memory stays flat however many files there are.
-                window: list[Future[list[Scanned]]] = []
-                queue = iter(chunks)
-                for chunk in queue:
-                    window.append(pool.submit(_scan_chunk, chunk))
-                    if len(window) >= self.workers * WINDOW:
-                        break
-                while window:
-                    result = window.pop(0).result()
-                    next_chunk = next(queue, None)
-                    if next_chunk is not None:
-                        window.append(pool.submit(_scan_chunk, next_chunk))
-                    yield result
+            yield from ordered_map(_scan_chunk, chunks, workers=self.workers, context=context,
+                                   initializer=_init_worker, initargs=(self.kernel.config.source,),
+                                   window=WINDOW)
         finally:
             _worker_kernel = None
 

@@ -19,11 +19,9 @@ command (same inputs, output, profile and options) skips what the unfinished job
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime, timezone
 from typing import Any
 
@@ -32,6 +30,7 @@ import attrs
 from gantry import NotDicomError
 from gantry.ingest import Rejection, actor_name, walk
 from gantry.log import Phi, get_logger
+from gantry.parallel import ordered_map, process_context
 from gantry.storage import AuditEvent, Finding
 
 from gantry_deid.config_file import DeidConfig
@@ -248,24 +247,12 @@ class DeidRun:
 
     def _in_processes(self, chunks: list[list[str]]) -> Iterator[list[Processed]]:
         global _inherited
-        methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        context = process_context()
         if context.get_start_method() == "fork":
             _inherited = (self.kernel, self.setup)
         try:
-            with ProcessPoolExecutor(self.workers, mp_context=context, initializer=_start_worker,
-                                     initargs=(self.setup,)) as pool:
-                queue = iter(chunks)
-                window: list[Future[list[Processed]]] = [
-                    pool.submit(_process_chunk, chunk)
-                    for chunk in (next(queue, None) for _ in range(self.workers * WINDOW))
-                    if chunk is not None]
-                while window:
-                    result = window.pop(0).result()
-                    following = next(queue, None)
-                    if following is not None:
-                        window.append(pool.submit(_process_chunk, following))
-                    yield result
+            yield from ordered_map(_process_chunk, chunks, workers=self.workers, context=context,
+                                   initializer=_start_worker, initargs=(self.setup,), window=WINDOW)
         finally:
             _inherited = None
 
