@@ -35,7 +35,10 @@ def commands(python: str) -> dict[str, list[str]]:
 
 
 def measure(runs: int) -> dict[str, list[float]]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GANTRY_")}
+    # As an installed tool runs: bytecode caches written on the warm-up run and used after it
+    # (a shell with PYTHONDONTWRITEBYTECODE=1 would make every run compile every module).
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("GANTRY_") and k != "PYTHONDONTWRITEBYTECODE"}
     todo = commands(sys.executable)
     times: dict[str, list[float]] = {name: [] for name in todo}
     with tempfile.TemporaryDirectory() as folder:  # no gantry.toml around
