@@ -99,6 +99,9 @@ class DeidContext:
     """Each plugin's configuration section, by plugin name."""
     backend: Any = None
     """The storage backend, read-only for actions (the UID map, date shifts of earlier runs)."""
+    kernel: Any = None
+    """The kernel, for actions that need other plugins (pixel redaction decodes and encodes
+    frames through the ranked codecs)."""
     identifying_values: tuple[str, ...] = ()
     """Values of this instance that identify the patient or the people and places involved
     (names, IDs, birth date, accession number, institution ...), gathered by the runner before

@@ -108,6 +108,7 @@ class _Worker:
         try:
             context = make_context(dataset, secret=self.setup.secret, plan=self.plan,
                                    settings=self.settings, backend=self.backend)
+            context.kernel = self.kernel
             out = deidentify_dataset(dataset, self.plan, context)
             encoded = encode_part10(out)  # before the audit: kept elements still raw, copied fast
             findings = [attrs.evolve(f, sop_instance_uid=str(out.SOPInstanceUID))
