@@ -215,3 +215,24 @@ def test_the_command_writes_the_report_beside_the_output_and_says_the_grade(tmp_
     assert (tmp_path / "secret.key").stat().st_mode & 0o077 == 0
     for token in planted.tokens:
         assert token not in result.stdout
+
+
+def test_a_reversible_run_recovers_the_originals_with_the_key_only(tmp_path, corpus, monkeypatch):
+    folder, planted = corpus
+    monkeypatch.setenv("GANTRY_SECRET_FILE", str(tmp_path / "secret.key"))
+    monkeypatch.setenv("GANTRY_PSEUDONYM_KEY", str(tmp_path / "pseudonym.key"))
+    out, back = tmp_path / "shared", tmp_path / "recovered"
+    result = CliRunner().invoke(make_app(), ["deid", str(folder / "patient1"), str(out), "--pseudonym",
+                                             "--db", f"sqlite:///{tmp_path}/i.db", "--workers", "1"],
+                                catch_exceptions=False)
+    assert result.exit_code == 3, result.output  # the ultrasound is held, the rest written
+    written = sorted(out.rglob("*.dcm"))
+    assert written and all(0x04000500 in pydicom.dcmread(p) for p in written)
+    everything = b"".join(p.read_bytes() for p in written)
+    assert [t for t in planted.tokens if "PHI" in t and t.encode() in everything] == []
+    recovered = CliRunner().invoke(make_app(), ["deid-recover", str(out), str(back),
+                                                "--key", str(tmp_path / "pseudonym.key")],
+                                   catch_exceptions=False)
+    assert recovered.exit_code == 0, recovered.output
+    names = {str(pydicom.dcmread(p).PatientName) for p in back.rglob("*.dcm")}
+    assert names == {str(pydicom.dcmread(folder / "patient1" / "ct1.dcm").PatientName)}

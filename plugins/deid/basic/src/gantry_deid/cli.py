@@ -34,6 +34,9 @@ EXIT_STATUS = {"PASS": 0, "REVIEW": 3, "FAIL": 1}
               help="De-identify instances selected from the index with -k instead of PATHS.")
 @click.option("-k", "--key", "keys", multiple=True, metavar="KEYWORD=VALUE",
               help="With --index: DICOM matching on the index (repeatable).")
+@click.option("--pseudonym", is_flag=True,
+              help="Encrypt the original values into the Encrypted Attributes Sequence (reversible "
+                   "with gantry deid-recover and the site key; needs gantry-pseudonym).")
 @click.option("--write-flagged", is_flag=True,
               help="Write instances the re-scan found something in or an action flagged (still graded REVIEW).")
 @click.option("--report", "report_base", type=click.Path(), default=None,
@@ -43,7 +46,7 @@ EXIT_STATUS = {"PASS": 0, "REVIEW": 3, "FAIL": 1}
 @pass_kernel
 def deid_command(kernel: Any, paths: tuple[str, ...], profile: str | None, options: tuple[str, ...],
                  config_file: str | None, workers: int | None, database: str | None, from_index: bool,
-                 keys: tuple[str, ...], write_flagged: bool, report_base: str | None, as_json: bool,
+                 keys: tuple[str, ...], pseudonym: bool, write_flagged: bool, report_base: str | None, as_json: bool,
                  progress: bool | None) -> None:
     """De-identify PATHS (files and folders) into the folder OUT (the last argument).
 
@@ -70,6 +73,10 @@ def deid_command(kernel: Any, paths: tuple[str, ...], profile: str | None, optio
     if profile and reference is None:
         config = DeidConfig(sources=(f"profile {profile}",), profile=profile)
     config = config.with_options(options)
+    if pseudonym:
+        import attrs
+
+        config = attrs.evolve(config, pseudonym=True)
     settings = kernel.settings("deid")
     secret = load_or_create_secret(settings.get("secret_file") or None)
 

@@ -8,6 +8,7 @@
       "(0010,1010)": K                 # Patient's Age kept
       StudyDescription: C
     private: retain-safe               # remove (default) | retain-safe
+    pseudonym: true                    # originals encrypted into (0400,0500) (gantry-pseudonym)
     dates: {strategy: keyed, min_days: 365, max_days: 730}
     uids: {namespace: "study-x/"}
     redaction:                         # read by gantry-redact
@@ -33,7 +34,7 @@ from gantry import ConfigError
 from gantry.deid import OPTIONS
 
 TOP_LEVEL_KEYS = ("extends", "description", "profile", "options", "overrides", "private", "dates",
-                  "uids", "redaction")
+                  "uids", "redaction", "pseudonym")
 PRIVATE_POLICIES = ("remove", "retain-safe")
 
 
@@ -50,6 +51,8 @@ class DeidConfig:
     """Keyword, ``(gggg,eeee)`` or mask -> an action code or ``{action, value}`` (see
     :mod:`gantry_deid.overrides`)."""
     private: str = "remove"
+    pseudonym: bool = False
+    """Encrypt the original values into the Encrypted Attributes Sequence (reversible)."""
     dates: Mapping[str, Any] = attrs.field(factory=dict)
     uids: Mapping[str, Any] = attrs.field(factory=dict)
     redaction: Mapping[str, Any] = attrs.field(factory=dict)
@@ -153,6 +156,10 @@ def _apply(config: DeidConfig, source: str, data: Mapping[str, Any]) -> DeidConf
             raise ConfigError(f"{source}: 'private' must be one of {', '.join(PRIVATE_POLICIES)}, "
                               f"got {data['private']!r}")
         changes["private"] = data["private"]
+    if "pseudonym" in data:
+        if not isinstance(data["pseudonym"], bool):
+            raise ConfigError(f"{source}: 'pseudonym' must be true or false, got {data['pseudonym']!r}")
+        changes["pseudonym"] = data["pseudonym"]
     for table in ("dates", "uids", "redaction"):
         if table in data:
             if not isinstance(data[table], Mapping):

@@ -26,7 +26,8 @@ def plan_for(kernel: Any, config: DeidConfig) -> Any:
     if cached is not None and cached[0] == config:
         return cached[1]
     try:
-        plan = compile_plan(kernel, config.profile, config.all_options, config.overrides or None)
+        plan = compile_plan(kernel, config.profile, config.all_options, config.overrides or None,
+                            steps=("encrypt-originals",) if config.pseudonym else ())
     except ConfigError as err:
         raise ConfigError(f"{' <- '.join(config.sources)}: {err}") from None
     _plans[id(kernel)] = (config, plan)

@@ -188,7 +188,7 @@ class DeidRun:
         sources, unreadable = self._sources(inputs)
         params = {"inputs": sorted(os.path.abspath(p) for p in inputs), "output": self.output,
                   "profile": self.config.profile, "options": list(self.config.all_options),
-                  "configuration": list(self.config.sources)}
+                  "configuration": list(self.config.sources), "pseudonym": self.config.pseudonym}
         job, done = self._job(params)
         for rejection in unreadable:
             self.report.outcomes.append(InstanceOutcome(rejection.path, "failed", reason=rejection.reason))
