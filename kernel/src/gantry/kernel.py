@@ -388,9 +388,9 @@ class Kernel:
     def open_transport(self, url: str) -> Any:
         """An adapter to the peer at ``url`` (``dicom://CALLED@host:port`` ...), following
         :class:`gantry.transport.TransportAdapter`."""
-        return self._open_by_scheme("transport", url, "dicom://PACS@pacs.example:104")
+        return self._open_by_scheme("transport", url, "dicom://PACS@pacs.example:104", kernel=self)
 
-    def _open_by_scheme(self, family: str, url: str, example: str) -> Any:
+    def _open_by_scheme(self, family: str, url: str, example: str, **extra: Any) -> Any:
         scheme = url.split("://", 1)[0].lower() if "://" in url else ""
         if not scheme:
             raise StorageError(f"{url!r} is not a {family} URL (expected e.g. {example})")
@@ -399,7 +399,7 @@ class Kernel:
             known = sorted({key for fam, key in self._table if fam == family})
             raise StorageError(f"no {family} plugin serves {scheme}:// URLs; installed: "
                                + (", ".join(f"{k}://" for k in known) or "none"))
-        return self.call(family, scheme, url, self.settings(offer.plugin), what=masked_url(url))
+        return self.call(family, scheme, url, self.settings(offer.plugin), what=masked_url(url), **extra)
 
     def is_dicom(self, source: Any) -> bool:
         """Quick check from the first bytes only: would any reader accept this source?"""

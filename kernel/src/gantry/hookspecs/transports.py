@@ -19,8 +19,10 @@ def gantry_transports() -> list[Transport]:
     quietly talking to it another way would surprise the site. Errors are
     :class:`~gantry.TransportError`.
 
-    ``factory(url: str, settings: Mapping) -> adapter``; the adapter has a method for each
-    operation the descriptor declares:
+    ``factory(url: str, settings: Mapping, *, kernel) -> adapter`` (the kernel, so that the
+    adapter can use other plugins: DIMSE service providers, codecs to transcode on send ...); the
+    adapter follows :class:`gantry.transport.TransportAdapter`, with a method for each operation
+    the descriptor declares:
 
     - ``echo() -> None`` (raises if the peer does not answer),
     - ``find(level, keys) -> Iterator[Dataset]``,

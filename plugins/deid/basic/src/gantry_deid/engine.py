@@ -93,7 +93,8 @@ def deidentify_dataset(dataset: Any, plan: Plan, context: DeidContext) -> Datase
         _call_step(step, out, context, where)
     context.originals.sort(key=lambda element: element.tag)  # dataset order, private ones included
     mark(out, plan.profile, plan.options, plan.longitudinal)
-    out.file_meta = build_file_meta(out, _transfer_syntax(dataset), where)
+    # The working copy's syntax: a step before the actions (redaction) may have changed it.
+    out.file_meta = build_file_meta(out, _transfer_syntax(source), where)
     return out
 
 

@@ -1,0 +1,108 @@
+"""The ``[dimse]`` configuration section: declared settings and their typed form.
+
+    [dimse]
+    calling_ae = "GANTRY"          # our AE title when a URL does not say ?calling=
+    connect_timeout = 10           # seconds for the TCP connection
+    acse_timeout = 30              # seconds for A-ASSOCIATE / A-RELEASE answers
+    dimse_timeout = 30             # seconds for a DIMSE response
+    network_timeout = 60           # seconds without any traffic before the link is dropped
+    retries = 2                    # extra attempts to connect/associate (not for DIMSE failures)
+    idle_timeout = 30              # seconds an unused association stays open for reuse (0: no reuse)
+    breaker_failures = 5           # consecutive connection failures that open a node's breaker
+    breaker_reset = 30             # seconds a node's breaker stays open
+
+    [[dimse.nodes]]                # named remote nodes: `gantry echo pacs`
+    name = "pacs"
+    url = "dicom://PACS@pacs.example:104"   # or: ae = "PACS", host = "...", port = 104, calling = "..."
+
+Nodes are a list of tables because the kernel's setting types have "list" but no "dict".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from gantry import Setting
+
+DEFAULT_CALLING_AE = "GANTRY"
+
+
+def declared_settings() -> list[Setting]:
+    return [
+        Setting(name="calling_ae", type="str", default=DEFAULT_CALLING_AE,
+                help="our AE title when a dicom:// URL has no ?calling="),
+        Setting(name="connect_timeout", type="float", default=10.0, help="seconds to open the TCP connection"),
+        Setting(name="acse_timeout", type="float", default=30.0, help="seconds to wait for association answers"),
+        Setting(name="dimse_timeout", type="float", default=30.0, help="seconds to wait for a DIMSE response"),
+        Setting(name="network_timeout", type="float", default=60.0,
+                help="seconds without traffic before a connection is dropped"),
+        Setting(name="retries", type="int", default=2,
+                help="extra attempts to connect and associate (exponential backoff with jitter)"),
+        Setting(name="retry_backoff", type="float", default=0.5,
+                help="first wait between attempts, doubled each time, plus up to as much jitter"),
+        Setting(name="retry_max_wait", type="float", default=10.0, help="longest wait between attempts"),
+        Setting(name="idle_timeout", type="float", default=30.0,
+                help="seconds an idle association is kept for reuse (0 closes it after each operation)"),
+        Setting(name="breaker_failures", type="int", default=5,
+                help="consecutive connection failures after which a node fails fast"),
+        Setting(name="breaker_reset", type="float", default=30.0,
+                help="seconds a node fails fast before one trial connection is let through"),
+        Setting(name="nodes", type="list", default=[],
+                help="named remote nodes: tables with name and url (or ae, host, port, calling)"),
+    ]
+
+
+@attrs.frozen(kw_only=True)
+class Timeouts:
+    connect: float = 10.0
+    acse: float = 30.0
+    dimse: float = 30.0
+    network: float = 60.0
+
+
+@attrs.frozen(kw_only=True)
+class RetryPolicy:
+    retries: int = 2
+    backoff: float = 0.5
+    max_wait: float = 10.0
+
+    @property
+    def attempts(self) -> int:
+        return self.retries + 1
+
+
+@attrs.frozen(kw_only=True)
+class BreakerPolicy:
+    failures: int = 5
+    reset: float = 30.0
+
+
+@attrs.frozen(kw_only=True)
+class DimseSettings:
+    """The section as typed values (the kernel has already checked each value's type)."""
+
+    calling_ae: str = DEFAULT_CALLING_AE
+    timeouts: Timeouts = attrs.field(factory=Timeouts)
+    retry: RetryPolicy = attrs.field(factory=RetryPolicy)
+    breaker: BreakerPolicy = attrs.field(factory=BreakerPolicy)
+    idle_timeout: float = 30.0
+    nodes: tuple[Mapping[str, Any], ...] = ()
+
+    @classmethod
+    def from_mapping(cls, settings: Mapping[str, Any] | None) -> DimseSettings:
+        values = {setting.name: setting.default for setting in declared_settings()}
+        values.update(settings or {})
+        return cls(
+            calling_ae=values["calling_ae"],
+            timeouts=Timeouts(connect=float(values["connect_timeout"]), acse=float(values["acse_timeout"]),
+                              dimse=float(values["dimse_timeout"]), network=float(values["network_timeout"])),
+            retry=RetryPolicy(retries=max(0, int(values["retries"])), backoff=float(values["retry_backoff"]),
+                              max_wait=float(values["retry_max_wait"])),
+            breaker=BreakerPolicy(failures=max(1, int(values["breaker_failures"])),
+                                  reset=float(values["breaker_reset"])),
+            idle_timeout=float(values["idle_timeout"]),
+            nodes=tuple(values["nodes"] or ()),
+        )

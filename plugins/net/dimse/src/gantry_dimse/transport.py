@@ -1,0 +1,117 @@
+"""The ``dicom://`` transport adapter: what ``kernel.open_transport("dicom://...")`` returns.
+
+    with kernel.open_transport("dicom://PACS@pacs.example:104?calling=GANTRY") as pacs:
+        pacs.echo()
+
+One adapter talks to one remote AE. It owns a pynetdicom AE and a pool of associations, so
+consecutive operations share an association; associating goes through bounded retries and the
+node's circuit breaker. Operations are DIMSE service providers (see :mod:`gantry_dimse.services`):
+C-ECHO is built in; C-FIND, C-MOVE/C-GET and C-STORE providers add ``find``, ``retrieve`` and
+``store`` later through the same ``run`` extension point.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from gantry.transport import EchoResult
+
+from gantry_dimse.associations import AssociationKey, AssociationPool, make_client_ae, open_association
+from gantry_dimse.breaker import BREAKERS, CircuitBreaker
+from gantry_dimse.retry import with_retries
+from gantry_dimse.services import AssociationLost
+from gantry_dimse.settings import DimseSettings
+from gantry_dimse.urls import DicomAddress, parse_dicom_url
+
+T = TypeVar("T")
+
+
+def open_transport(url: str, settings: Mapping[str, Any] | None = None, kernel: Any = None) -> DimseTransport:
+    """The Transport factory: ``url`` is a dicom:// URL or a configured node (``dicom://pacs``).
+
+    ``kernel``, when given, lets the adapter use the kernel's active ``dimse-scu`` providers
+    instead of the built-in ones (``Kernel.open_transport`` passes itself).
+    """
+    config = DimseSettings.from_mapping(settings)
+    return DimseTransport(parse_dicom_url(url, config), config, scu_providers=_scu_providers(kernel))
+
+
+def _scu_providers(kernel: Any) -> dict[str, Callable[..., Any]]:
+    if kernel is None:
+        return {}
+    providers = {}
+    for (family, service), offers in kernel.capabilities().items():
+        if family == "dimse-scu" and offers:
+            providers[service] = kernel.load(offers[0].ref)
+    return providers
+
+
+class DimseTransport:
+    """A connection to one remote AE (see the module docstring)."""
+
+    def __init__(self, address: DicomAddress, settings: DimseSettings | None = None, *,
+                 scu_providers: Mapping[str, Callable[..., Any]] | None = None) -> None:
+        settings = settings or DimseSettings()
+        self.address = address
+        self.url = address.url
+        self.ae = make_client_ae(address.calling_ae, address.timeouts)
+        self.breaker: CircuitBreaker = BREAKERS.breaker(
+            address.host, address.port, f"{address.called_ae}@{address.endpoint}",
+            failures=settings.breaker.failures, reset=settings.breaker.reset)
+        self.pool = AssociationPool(self._associate, idle_timeout=settings.idle_timeout)
+        self._scu_providers = dict(scu_providers or {})
+
+    # -- the TransportAdapter contract ------------------------------------------------------
+
+    def echo(self) -> EchoResult:
+        """C-ECHO. TransportError when the node cannot be reached or refuses the association."""
+        return self._scu("C-ECHO")(self)
+
+    def close(self) -> None:
+        self.pool.close()
+        self.ae.shutdown()  # aborts anything a caller still holds, so no thread outlives us
+
+    def __enter__(self) -> DimseTransport:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"DimseTransport({self.address})"
+
+    # -- the extension point for DIMSE service providers -------------------------------------
+
+    def run(self, abstract_syntaxes: Sequence[str], operation: Callable[[Any], T], *,
+            transfer_syntaxes: Sequence[str] = ()) -> T:
+        """Run ``operation(association)`` on a pooled association offering these contexts.
+
+        If the operation loses a *reused* association (the peer dropped it while idle), it runs
+        once more on a fresh one; every other error goes to the caller.
+        """
+        key = AssociationKey(host=self.address.host, port=self.address.port,
+                             called_ae=self.address.called_ae, calling_ae=self.address.calling_ae,
+                             abstract_syntaxes=tuple(abstract_syntaxes),
+                             transfer_syntaxes=tuple(transfer_syntaxes))
+        reused = False
+        try:
+            with self.pool.lease(key) as lease:
+                reused = lease.reused
+                return operation(lease.association)
+        except AssociationLost:
+            if not reused:
+                raise
+        with self.pool.lease(key, fresh=True) as lease:
+            return operation(lease.association)
+
+    def _associate(self, key: AssociationKey) -> Any:
+        return with_retries(lambda: open_association(self.ae, key), policy=self.address.retry,
+                            breaker=self.breaker, where=f"{key.called_ae}@{key.endpoint}")
+
+    def _scu(self, service: str) -> Callable[..., Any]:
+        if service in self._scu_providers:
+            return self._scu_providers[service]
+        from gantry_dimse.echo import echo_scu
+
+        return {"C-ECHO": echo_scu}[service]
