@@ -67,8 +67,12 @@ def read(
             raise NotDicomError(f"{name} is not DICOM: no 'DICM' at byte 128 and the first bytes "
                                 "are not a DICOM element")
         try:
-            dataset = _parse(handle, name, force=force, stop_before_pixels=stop_before_pixels,
-                             specific_tags=specific_tags, defer_size=defer_size)
+            dataset = None
+            if preamble and not (stop_before_pixels or specific_tags or defer_size):
+                dataset = _parse_fast(handle, size, start)
+            if dataset is None:
+                dataset = _parse(handle, name, force=force, stop_before_pixels=stop_before_pixels,
+                                 specific_tags=specific_tags, defer_size=defer_size)
         except ReaderError:
             # pydicom gave up: when the file is damaged, the structure walk says where and how.
             with suppress(RecursionError), _bytes_of(handle, size) as buffer:
@@ -95,6 +99,25 @@ def _note_transfer_syntax(dataset: Any) -> None:
         implicit, little = dataset.original_encoding
         dataset.file_meta.TransferSyntaxUID = (ImplicitVRLittleEndian if implicit else
                                                ExplicitVRLittleEndian if little else ExplicitVRBigEndian)
+
+
+def _parse_fast(handle: IO[bytes], size: int, start: int) -> Any:
+    """The common file without pydicom's element-by-element stream reads (see ``fast_read``);
+    None, with the handle rewound, when the file is not that case."""
+    from gantry_part10.fast_read import read_fast
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            dataset = read_fast(handle, size - start)
+        except Exception:  # anything unexpected: pydicom reads it and says what is wrong
+            dataset = None
+    if dataset is None:
+        handle.seek(start)  # pydicom reads it again and reports its own warnings
+    elif caught:
+        log.info("reader.warnings", source=describe_source(handle), count=len(caught),
+                 first=Phi(str(caught[0].message)))
+    return dataset
 
 
 def _parse(handle: IO[bytes], name: str, *, force: bool, **options: Any) -> Any:
