@@ -45,6 +45,9 @@ class AssociationKey:
     abstract_syntaxes: tuple[str, ...]
     transfer_syntaxes: tuple[str, ...] = ()
     """Offered for every abstract syntax; empty means pynetdicom's defaults."""
+    contexts: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Further contexts, each ``(abstract syntax, its own transfer syntaxes)``: how a C-STORE
+    batch proposes one context per (SOP class, transfer syntax) it needs."""
 
     @property
     def endpoint(self) -> str:
@@ -81,6 +84,7 @@ def open_association(ae: ClientAE, key: AssociationKey) -> Any:
     """An established association, or ConnectFailure (worth retrying) / AssociationRejected."""
     transfer = list(key.transfer_syntaxes) or None
     contexts = [build_context(uid, transfer) for uid in key.abstract_syntaxes]
+    contexts += [build_context(uid, list(syntaxes)) for uid, syntaxes in key.contexts]
     assoc = ae.associate(key.host, key.port, contexts=contexts, ae_title=key.called_ae)
     if assoc.is_established:
         return assoc
@@ -94,7 +98,7 @@ def open_association(ae: ClientAE, key: AssociationKey) -> Any:
     if answer is not None and answer.result == 0:
         raise AssociationRejected(
             f"{key.endpoint} accepted the association but none of the presentation contexts "
-            f"({', '.join(key.abstract_syntaxes)})")
+            f"({', '.join(key.abstract_syntaxes + tuple(uid for uid, _ in key.contexts))})")
     error = getattr(getattr(assoc, _CONNECTING_SOCKET, None), "connect_error", None)
     if isinstance(error, TimeoutError):
         raise ConnectFailure(f"TCP connection to {key.endpoint} timed out after {ae.connection_timeout} s", error)

@@ -67,20 +67,42 @@ def echo_command(ctx: click.Context, kernel: Any, url: str, count: int, as_json:
 @click.argument("url")
 @click.option("--allow", "allow", multiple=True, metavar="AE",
               help="Accept only this calling AE title (repeatable; default: any).")
+@click.option("--db", "database", metavar="URL", default=None,
+              help="Index received instances here (default: storage.database in the configuration).")
+@click.option("--store", "store", metavar="DIR", default=None,
+              help="Keep received instances here (default: storage.store in the configuration).")
+@click.option("--max-associations", type=click.IntRange(1, 1000), default=None,
+              help="Associations served at once (default: dimse.max_associations, 10).")
 @pass_kernel
-def listen_command(kernel: Any, url: str, allow: tuple[str, ...]) -> None:
+def listen_command(kernel: Any, url: str, allow: tuple[str, ...], database: str | None, store: str | None,
+                   max_associations: int | None) -> None:
     """Answer DIMSE requests as URL (dicom://OURAE@host:port, e.g. dicom://GANTRY@0.0.0.0:11112)
-    until Ctrl-C. Every service with an active SCP provider is answered (C-ECHO built in)."""
+    until Ctrl-C. Every service with an active SCP provider is answered (C-ECHO built in;
+    C-STORE with gantry-cstore, into --db and --store)."""
+    import attrs
+
     from gantry_dimse.listener import Listener
     from gantry_dimse.settings import DimseSettings
     from gantry_dimse.urls import parse_dicom_url
 
+    if database or store:
+        # SCP providers read the site's storage from the kernel's configuration: override it for
+        # this run only (this kernel lives as long as this command).
+        storage = kernel.config.storage
+        storage = attrs.evolve(storage, database=database or storage.database, store=store or storage.store)
+        kernel.config = attrs.evolve(kernel.config, storage=storage)
+    listener = None
     try:
         settings = DimseSettings.from_mapping(kernel.settings("dimse"))
+        if max_associations is not None:
+            settings = attrs.evolve(settings, max_associations=max_associations)
         address = parse_dicom_url(_as_url(url), settings)
         listener = Listener(kernel, address.called_ae, address.host, address.port, allow=allow,
-                            settings=settings).start()
+                            settings=settings)
+        listener.start()
     except GantryError as err:
+        if listener is not None:
+            listener.stop()
         raise click.ClickException(str(err)) from None
     try:
         click.echo(f"listening as {listener.ae_title} on {address.host}:{listener.port} "

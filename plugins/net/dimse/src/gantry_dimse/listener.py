@@ -5,6 +5,8 @@
 
 With a non-empty ``allow`` list, associations from other calling AE titles are rejected
 (A-ASSOCIATE-RJ, "calling AE title not recognised"). Port 0 picks a free port (see ``.port``).
+At most ``settings.max_associations`` associations are served at once; pynetdicom rejects more
+(transient, "local limit exceeded"). ``stop()`` closes what each role opened (``ScpRole.close``).
 """
 
 from __future__ import annotations
@@ -78,6 +80,7 @@ class Listener:
         timeouts = self.settings.timeouts
         ae.acse_timeout, ae.dimse_timeout, ae.network_timeout = timeouts.acse, timeouts.dimse, timeouts.network
         ae.require_calling_aet = list(self.allow)
+        ae.maximum_associations = self.settings.max_associations
         handlers: list[tuple[Any, Any]] = [(evt.EVT_CONN_OPEN, self._on_connection),
                                            (evt.EVT_ESTABLISHED, self._on_established),
                                            (evt.EVT_RELEASED, self._on_released)]
@@ -98,15 +101,18 @@ class Listener:
         return self
 
     def stop(self) -> None:
-        """Stop listening, abort open associations and wait for their threads to end."""
-        if self._ae is None:
-            return
-        self._ae.shutdown()
-        self._ae, self._server = None, None
-        with self._lock:
-            associations, self._associations = self._associations, []
-        for assoc in associations:
-            assoc.join(STOP_WAIT_SECONDS)
+        """Stop listening, abort open associations, wait for their threads to end, and close
+        what the roles opened (also when the listener never started)."""
+        if self._ae is not None:
+            self._ae.shutdown()
+            self._ae, self._server = None, None
+            with self._lock:
+                associations, self._associations = self._associations, []
+            for assoc in associations:
+                assoc.join(STOP_WAIT_SECONDS)
+        for role in self.roles:  # after the threads: no handler is still using what it closes
+            if role.close is not None:
+                role.close()
 
     def open_associations(self) -> list[Any]:
         """The associations currently established with this listener."""

@@ -40,8 +40,12 @@ class DimseChannel(Protocol):
 
     url: str
 
+    kernel: Any
+    """The kernel that opened the adapter, or None."""
+
     def run(self, abstract_syntaxes: Sequence[str], operation: Callable[[Any], T], *,
-            transfer_syntaxes: Sequence[str] = ()) -> T: ...
+            transfer_syntaxes: Sequence[str] = (),
+            contexts: Sequence[tuple[str, Sequence[str]]] = ()) -> T: ...
 
 
 @attrs.frozen(kw_only=True)
@@ -54,3 +58,5 @@ class ScpRole:
     """``(pynetdicom event, handler)`` pairs, e.g. ``(evt.EVT_C_ECHO, answer_echo)``."""
     transfer_syntaxes: tuple[str, ...] = ()
     """Accepted for every abstract syntax; empty means pynetdicom's defaults."""
+    close: Callable[[], None] | None = None
+    """Called when the listener stops: releases what the role opened (a database, a store)."""

@@ -10,6 +10,7 @@
     idle_timeout = 30              # seconds an unused association stays open for reuse (0: no reuse)
     breaker_failures = 5           # consecutive connection failures that open a node's breaker
     breaker_reset = 30             # seconds a node's breaker stays open
+    max_associations = 10          # associations a listener serves at once (more are rejected)
 
     [[dimse.nodes]]                # named remote nodes: `gantry echo pacs`
     name = "pacs"
@@ -50,6 +51,8 @@ def declared_settings() -> list[Setting]:
                 help="consecutive connection failures after which a node fails fast"),
         Setting(name="breaker_reset", type="float", default=30.0,
                 help="seconds a node fails fast before one trial connection is let through"),
+        Setting(name="max_associations", type="int", default=10,
+                help="associations a listener serves at once; more are rejected (transient)"),
         Setting(name="nodes", type="list", default=[],
                 help="named remote nodes: tables with name and url (or ae, host, port, calling)"),
     ]
@@ -89,6 +92,7 @@ class DimseSettings:
     retry: RetryPolicy = attrs.field(factory=RetryPolicy)
     breaker: BreakerPolicy = attrs.field(factory=BreakerPolicy)
     idle_timeout: float = 30.0
+    max_associations: int = 10
     nodes: tuple[Mapping[str, Any], ...] = ()
 
     @classmethod
@@ -104,5 +108,6 @@ class DimseSettings:
             breaker=BreakerPolicy(failures=max(1, int(values["breaker_failures"])),
                                   reset=float(values["breaker_reset"])),
             idle_timeout=float(values["idle_timeout"]),
+            max_associations=max(1, int(values["max_associations"])),
             nodes=tuple(values["nodes"] or ()),
         )

@@ -12,10 +12,11 @@ C-ECHO is built in; C-FIND, C-MOVE/C-GET and C-STORE providers add ``find``, ``r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
-from gantry.transport import EchoResult
+from gantry import TransportError
+from gantry.transport import EchoResult, StoreResult
 
 from gantry_dimse.associations import AssociationKey, AssociationPool, make_client_ae, open_association
 from gantry_dimse.breaker import BREAKERS, CircuitBreaker
@@ -34,7 +35,8 @@ def open_transport(url: str, settings: Mapping[str, Any] | None = None, kernel: 
     instead of the built-in ones (``Kernel.open_transport`` passes itself).
     """
     config = DimseSettings.from_mapping(settings)
-    return DimseTransport(parse_dicom_url(url, config), config, scu_providers=_scu_providers(kernel))
+    return DimseTransport(parse_dicom_url(url, config), config, scu_providers=_scu_providers(kernel),
+                          kernel=kernel)
 
 
 def _scu_providers(kernel: Any) -> dict[str, Callable[..., Any]]:
@@ -51,7 +53,7 @@ class DimseTransport:
     """A connection to one remote AE (see the module docstring)."""
 
     def __init__(self, address: DicomAddress, settings: DimseSettings | None = None, *,
-                 scu_providers: Mapping[str, Callable[..., Any]] | None = None) -> None:
+                 scu_providers: Mapping[str, Callable[..., Any]] | None = None, kernel: Any = None) -> None:
         settings = settings or DimseSettings()
         self.address = address
         self.url = address.url
@@ -61,12 +63,20 @@ class DimseTransport:
             failures=settings.breaker.failures, reset=settings.breaker.reset)
         self.pool = AssociationPool(self._associate, idle_timeout=settings.idle_timeout)
         self._scu_providers = dict(scu_providers or {})
+        self.kernel = kernel
+        """The kernel that opened this adapter (None when built directly): providers use its
+        readers and codecs (C-STORE scans and transcodes files with it)."""
 
     # -- the TransportAdapter contract ------------------------------------------------------
 
     def echo(self) -> EchoResult:
         """C-ECHO. TransportError when the node cannot be reached or refuses the association."""
         return self._scu("C-ECHO")(self)
+
+    def store(self, instances: Iterable[Any], **options: Any) -> Iterator[StoreResult]:
+        """C-STORE files and folders: one StoreResult per file (the active C-STORE SCU's
+        options, e.g. ``continue_on_error``, ``progress``)."""
+        return self._scu("C-STORE")(self, instances, **options)
 
     def close(self) -> None:
         self.pool.close()
@@ -84,16 +94,19 @@ class DimseTransport:
     # -- the extension point for DIMSE service providers -------------------------------------
 
     def run(self, abstract_syntaxes: Sequence[str], operation: Callable[[Any], T], *,
-            transfer_syntaxes: Sequence[str] = ()) -> T:
+            transfer_syntaxes: Sequence[str] = (),
+            contexts: Sequence[tuple[str, Sequence[str]]] = ()) -> T:
         """Run ``operation(association)`` on a pooled association offering these contexts.
 
         If the operation loses a *reused* association (the peer dropped it while idle), it runs
-        once more on a fresh one; every other error goes to the caller.
+        once more on a fresh one; every other error goes to the caller. ``contexts`` adds
+        contexts with their own transfer syntaxes, ``(abstract syntax, syntaxes)`` each.
         """
         key = AssociationKey(host=self.address.host, port=self.address.port,
                              called_ae=self.address.called_ae, calling_ae=self.address.calling_ae,
                              abstract_syntaxes=tuple(abstract_syntaxes),
-                             transfer_syntaxes=tuple(transfer_syntaxes))
+                             transfer_syntaxes=tuple(transfer_syntaxes),
+                             contexts=tuple((uid, tuple(syntaxes)) for uid, syntaxes in contexts))
         reused = False
         try:
             with self.pool.lease(key) as lease:
@@ -112,6 +125,9 @@ class DimseTransport:
     def _scu(self, service: str) -> Callable[..., Any]:
         if service in self._scu_providers:
             return self._scu_providers[service]
+        if service != "C-ECHO":
+            raise TransportError(f"{self.url}: no {service} provider is installed "
+                                 f"(e.g. gantry-{service.lower().replace('-', '')})")
         from gantry_dimse.echo import echo_scu
 
-        return {"C-ECHO": echo_scu}[service]
+        return echo_scu

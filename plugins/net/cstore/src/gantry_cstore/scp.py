@@ -1,0 +1,166 @@
+"""The C-STORE SCP: received instances go durably into the instance store and the index, and
+only then does the peer hear "success".
+
+For each C-STORE, in the association's thread:
+
+1. the dataset's bytes as received (with a File Meta header pynetdicom builds) are kept without
+   decoding and re-encoding them, so pixel data and private elements stay byte for byte;
+2. its header is read (no pixel data) for the index attributes; unreadable -> 0xC000;
+3. the store writes the file atomically and durably (fsync); a failure -> 0xA700;
+4. one transaction indexes it and appends an audit row; a failure removes the file written in
+   step 3 (nothing half-written) -> 0xA700;
+5. ``gantry_instance_stored`` is emitted (listeners must be quick: heavier work belongs in jobs
+   that read the index later), then 0x0000.
+
+An association aborted mid-transfer never reaches step 1: pynetdicom calls the handler only with
+a complete dataset, so it leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from pydicom import Dataset
+from pynetdicom import evt
+
+from gantry import InstanceConflict, StorageError
+from gantry.header import text_values
+from gantry.log import get_logger
+from gantry.storage import SCAN_KEYWORDS, AuditEvent, IndexRecord
+from gantry.uids import EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN, NATIVE, SHORT_NAMES
+
+from gantry_cstore.settings import DEFAULT_STORE, StoreSettings
+from gantry_dimse.services import ScpRole
+
+log = get_logger(__name__)
+
+SUCCESS = 0x0000
+OUT_OF_RESOURCES = 0xA700
+CANNOT_UNDERSTAND = 0xC000
+REQUIRED_UIDS = ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID")
+#: ErrorComment is an LO: at most 64 characters.
+COMMENT_LENGTH = 64
+
+
+class StoreScp:
+    """Answers C-STORE requests into ``backend`` and ``store`` (see the module docstring)."""
+
+    def __init__(self, backend: Any, store: Any, *, kernel: Any = None, overwrite: bool = False) -> None:
+        self.backend = backend
+        self.store = store
+        self.kernel = kernel
+        self.overwrite = overwrite
+        self.received = 0
+        """Instances acknowledged with success so far."""
+
+    def handle_store(self, event: Any) -> int | Dataset:
+        calling_ae = str(event.assoc.requestor.ae_title).strip()
+        data = event.encoded_dataset()  # preamble, File Meta and the dataset as received
+        try:
+            attributes = _index_attributes(data)
+        except ValueError as err:
+            return _failure(CANNOT_UNDERSTAND, str(err))
+        try:
+            stored = self.store.put(data, study_uid=attributes["StudyInstanceUID"],
+                                    series_uid=attributes["SeriesInstanceUID"],
+                                    sop_uid=attributes["SOPInstanceUID"], replace=self.overwrite)
+        except InstanceConflict:
+            return _failure(CANNOT_UNDERSTAND, "another instance with this SOP Instance UID is stored")
+        except (StorageError, OSError) as err:
+            log.error("cstore.write_failed", calling_ae=calling_ae, error=f"{type(err).__name__}: {err}")
+            return _failure(OUT_OF_RESOURCES, "the instance could not be written")
+        record = IndexRecord(attributes=attributes, location=stored.location, size=stored.size,
+                             transfer_syntax_uid=attributes.get("TransferSyntaxUID", ""), digest=stored.digest)
+        try:
+            with self.backend.transaction():
+                self.backend.index([record])
+                self.backend.audit([AuditEvent(
+                    actor=f"dicom:{calling_ae}", action="received", sop_instance_uid=attributes["SOPInstanceUID"],
+                    detail={"called_ae": str(event.assoc.acceptor.ae_title).strip(),
+                            "peer": str(event.assoc.requestor.address), "size": stored.size,
+                            "transfer_syntax": record.transfer_syntax_uid, "already_stored": stored.existed})])
+        except Exception as err:  # the peer must not hear success for an instance the index lacks
+            log.error("cstore.index_failed", calling_ae=calling_ae, error=f"{type(err).__name__}: {err}")
+            if not stored.existed:
+                self.store.delete(stored.location)
+            return _failure(OUT_OF_RESOURCES, "the instance could not be indexed")
+        self.received += 1
+        if self.kernel is not None:
+            self.kernel.emit("gantry_instance_stored", instance=record)
+        return SUCCESS
+
+    def role(self, sop_classes: tuple[str, ...], transfer_syntaxes: tuple[str, ...]) -> ScpRole:
+        return ScpRole(service="C-STORE", abstract_syntaxes=sop_classes, transfer_syntaxes=transfer_syntaxes,
+                       handlers=((evt.EVT_C_STORE, self.handle_store),), close=self.close)
+
+    def close(self) -> None:
+        """Close the backend (once: a listener may be stopped twice)."""
+        backend, self.backend = self.backend, None
+        if backend is not None:
+            backend.close()
+
+
+def store_scp(kernel: Any) -> ScpRole:
+    """The role ``gantry listen`` adds: the site's ``storage.database`` and ``storage.store``
+    (``gantry-store`` in the working directory when that is empty), ``[cstore]`` settings."""
+    settings = StoreSettings.from_mapping(kernel.settings("cstore") if "cstore" in kernel.records else None)
+    backend = kernel.open_storage(kernel.config.storage.database)
+    try:
+        store = kernel.open_instance_store(kernel.config.storage.store or DEFAULT_STORE)
+    except BaseException:
+        backend.close()
+        raise
+    scp = StoreScp(backend, store, kernel=kernel, overwrite=settings.overwrite)
+    return scp.role(storage_sop_classes(settings.extra_sop_classes),
+                    settings.transfer_syntaxes or decodable_syntaxes(kernel))
+
+
+def storage_sop_classes(extra: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """Every storage SOP class pynetdicom knows, plus ``extra`` (private ones, by UID), which are
+    registered with pynetdicom's Storage service so its C-STOREs reach our handler."""
+    from pynetdicom import register_uid
+    from pynetdicom.presentation import AllStoragePresentationContexts
+    from pynetdicom.service_class import StorageServiceClass
+
+    known = [str(context.abstract_syntax) for context in AllStoragePresentationContexts]
+    for uid in extra:
+        if uid not in known:
+            register_uid(uid, f"GantryStorage_{uid.replace('.', '_')}", StorageServiceClass)
+            known.append(uid)
+    return tuple(known)
+
+
+def decodable_syntaxes(kernel: Any) -> tuple[str, ...]:
+    """Every named compressed syntax an installed codec can decode, then the native ones.
+
+    pynetdicom accepts, for each proposed context, the first syntax of *this* list the requestor
+    offers: compressed first keeps a compressed file's bytes as the modality made them (requestors
+    propose a file's own syntax), instead of making the sender decompress it.
+    """
+    compressed = [uid for uid in SHORT_NAMES.values()
+                  if uid not in NATIVE and kernel.active("decoder", uid) is not None]
+    native = [EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN,
+              *sorted(NATIVE - {EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN})]
+    return tuple(compressed + native)
+
+
+def _index_attributes(data: bytes) -> dict[str, str]:
+    from pydicom import dcmread
+
+    try:
+        dataset = dcmread(io.BytesIO(data), stop_before_pixels=True)
+        attributes = text_values(dataset, SCAN_KEYWORDS)
+    except Exception as err:
+        raise ValueError(f"unreadable dataset: {type(err).__name__}") from err
+    missing = [keyword for keyword in REQUIRED_UIDS if not attributes.get(keyword)]
+    if missing:
+        raise ValueError(f"missing {', '.join(missing)}")
+    return attributes
+
+
+def _failure(code: int, comment: str) -> Dataset:
+    status = Dataset()
+    status.Status = code
+    status.ErrorComment = comment[:COMMENT_LENGTH]
+    return status

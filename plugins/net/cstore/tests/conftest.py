@@ -1,0 +1,187 @@
+"""Fixtures for the gantry-cstore tests: real peers on 127.0.0.1 and free ports, started and
+stopped by the tests.
+
+- ``free_port()``, ``wait_for(condition)``;
+- ``storescp(*options)``: dcmtk's storescp (AE ``DCMTK``, TCP_NODELAY=1) writing into ``.out``;
+- ``site(tmp_path)``: an installed kernel whose storage is a SQLite file and a store folder in tmp;
+- ``our_listener(kernel, **options)``: our Listener with every active SCP (C-ECHO, C-STORE);
+- ``ct_folder``: CT files in explicit, implicit and RLE syntaxes, with their native pixel bytes.
+
+Every test checks that it leaves no thread behind and starts with no breaker state.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+
+STARTUP_SECONDS = 10.0
+DCMTK_ENV = {**os.environ, "TCP_NODELAY": "1"}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
+
+
+def dcmtk(name: str) -> str:
+    program = shutil.which(name)
+    if program is None:
+        pytest.fail("dcmtk is not installed: apt-get install -y dcmtk")
+    return program
+
+
+@pytest.fixture(autouse=True)
+def no_leftovers() -> Iterator[None]:
+    from gantry_dimse.breaker import BREAKERS
+
+    BREAKERS.clear()
+    before = set(threading.enumerate())
+    yield
+    BREAKERS.clear()
+    leftover = lambda: [t for t in threading.enumerate() if t not in before and t.is_alive()]  # noqa: E731
+    assert wait_until(lambda: not leftover()), f"threads left running: {leftover()}"
+
+
+@pytest.fixture
+def free_port() -> Callable[[], int]:
+    return _free_port
+
+
+@pytest.fixture
+def wait_for() -> Callable[..., bool]:
+    return wait_until
+
+
+@attrs.frozen
+class Peer:
+    port: int
+    ae_title: str
+    out: Path
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"dicom://{self.ae_title}@127.0.0.1:{self.port}?calling=GANTRY"
+
+
+@pytest.fixture
+def storescp(tmp_path: Path) -> Iterator[Callable[..., Peer]]:
+    processes: list[tuple[subprocess.Popen[bytes], Any]] = []
+
+    def start(*options: str) -> Peer:
+        port = _free_port()
+        out = tmp_path / f"storescp-{port}"
+        out.mkdir()
+        log_path = tmp_path / f"storescp-{port}.log"
+        log = open(log_path, "wb")
+        process = subprocess.Popen([dcmtk("storescp"), "-v", *options, "-aet", "DCMTK", "-od", str(out), str(port)],
+                                   stdout=log, stderr=subprocess.STDOUT, env=DCMTK_ENV)
+        processes.append((process, log))
+
+        def accepting() -> bool:
+            if process.poll() is not None:
+                return True
+            with socket.socket() as probe:
+                return probe.connect_ex(("127.0.0.1", port)) == 0
+
+        wait_until(accepting, STARTUP_SECONDS)
+        if process.poll() is not None:
+            pytest.fail(f"storescp exited at start: {log_path.read_text()}")
+        return Peer(port=port, ae_title="DCMTK", out=out, log=log_path)
+
+    yield start
+    for process, log in processes:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+@attrs.frozen
+class Site:
+    kernel: Any
+    database: str
+    store: Path
+
+
+@pytest.fixture
+def site(tmp_path: Path, make_kernel: Callable[..., Any]) -> Site:
+    database = f"sqlite:///{tmp_path / 'index.db'}"
+    store = tmp_path / "store"
+    kernel = make_kernel(config={"storage": {"database": database, "store": str(store)}}, discover=True)
+    return Site(kernel=kernel, database=database, store=store)
+
+
+@pytest.fixture
+def our_listener() -> Iterator[Callable[..., Any]]:
+    from gantry_dimse.listener import Listener
+
+    started: list[Listener] = []
+
+    def start(kernel: Any, ae_title: str = "OURAE", **options: Any) -> Listener:
+        listener = Listener(kernel, ae_title, "127.0.0.1", 0, **options)
+        started.append(listener)
+        return listener.start()
+
+    yield start
+    for listener in started:
+        listener.stop()
+
+
+@attrs.frozen
+class CtFolder:
+    path: Path
+    files: dict[str, str]
+    """SOP Instance UID -> transfer syntax UID it was written in."""
+    native_pixels: dict[str, bytes]
+    """SOP Instance UID -> the native (uncompressed) pixel bytes."""
+
+
+@pytest.fixture
+def ct_folder(tmp_path: Path, installed_kernel: Any) -> CtFolder:
+    """Six CT files: two each in Explicit VR LE, Implicit VR LE and RLE Lossless."""
+    from gantry.testing.datasets import make_dataset, write_dataset
+    from gantry.uids import EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN, RLE_LOSSLESS
+    from gantry_transcode.transcode import transcode_file
+
+    folder = tmp_path / "outgoing"
+    (folder / "nested").mkdir(parents=True)
+    files: dict[str, str] = {}
+    native: dict[str, bytes] = {}
+    syntaxes = [EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN, RLE_LOSSLESS] * 2
+    for number, syntax in enumerate(syntaxes, start=1):
+        dataset = make_dataset(instance=number, rows=32, columns=32)
+        path = folder / ("nested" if number % 2 else "") / f"ct{number}.dcm"
+        if syntax == RLE_LOSSLESS:
+            plain = write_dataset(dataset, tmp_path / f"plain{number}.dcm")
+            outcome = transcode_file(installed_kernel, plain, path, RLE_LOSSLESS)
+            assert outcome.ok, outcome.reason
+        else:
+            write_dataset(dataset, path, transfer_syntax=syntax)
+        files[str(dataset.SOPInstanceUID)] = syntax
+        native[str(dataset.SOPInstanceUID)] = bytes(dataset.PixelData)
+    return CtFolder(path=folder, files=files, native_pixels=native)
