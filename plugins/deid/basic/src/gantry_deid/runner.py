@@ -39,8 +39,8 @@ from gantry_deid.report import DeidReport, InstanceOutcome
 log = get_logger(__name__)
 
 CHUNK = 16
-WINDOW = 8
-BATCH = 500
+WINDOW = 32
+BATCH = 1000
 Progress = Callable[[int, int], None]
 
 
