@@ -24,6 +24,8 @@ from typing import Any
 
 import attrs
 
+from gantry.testing.network import free_port
+
 _SUPERUSER = "gantry"
 
 
@@ -35,12 +37,6 @@ def find_binary(name: str) -> str | None:
     candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"),
                         key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0)
     return candidates[-1] if candidates else None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _run_as() -> dict[str, Any]:

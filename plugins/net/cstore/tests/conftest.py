@@ -12,12 +12,8 @@ Every test checks that it leaves no thread behind and starts with no breaker sta
 
 from __future__ import annotations
 
-import os
-import shutil
 import socket
 import subprocess
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,42 +21,15 @@ from typing import Any
 import attrs
 import pytest
 
+from gantry_dimse.testing import DCMTK_ENV, dcmtk, free_port as _free_port, listeners, no_threads_left, wait_until
+
 STARTUP_SECONDS = 10.0
-DCMTK_ENV = {**os.environ, "TCP_NODELAY": "1"}
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until(condition: Callable[[], bool], seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
-
-
-def dcmtk(name: str) -> str:
-    program = shutil.which(name)
-    if program is None:
-        pytest.fail("dcmtk is not installed: apt-get install -y dcmtk")
-    return program
 
 
 @pytest.fixture(autouse=True)
 def no_leftovers() -> Iterator[None]:
-    from gantry_dimse.breaker import BREAKERS
-
-    BREAKERS.clear()
-    before = set(threading.enumerate())
-    yield
-    BREAKERS.clear()
-    leftover = lambda: [t for t in threading.enumerate() if t not in before and t.is_alive()]  # noqa: E731
-    assert wait_until(lambda: not leftover()), f"threads left running: {leftover()}"
+    with no_threads_left():
+        yield
 
 
 @pytest.fixture
@@ -138,18 +107,8 @@ def site(tmp_path: Path, make_kernel: Callable[..., Any]) -> Site:
 
 @pytest.fixture
 def our_listener() -> Iterator[Callable[..., Any]]:
-    from gantry_dimse.listener import Listener
-
-    started: list[Listener] = []
-
-    def start(kernel: Any, ae_title: str = "OURAE", **options: Any) -> Listener:
-        listener = Listener(kernel, ae_title, "127.0.0.1", 0, **options)
-        started.append(listener)
-        return listener.start()
-
-    yield start
-    for listener in started:
-        listener.stop()
+    with listeners() as start:
+        yield start
 
 
 @attrs.frozen

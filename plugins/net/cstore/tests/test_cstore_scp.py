@@ -40,7 +40,7 @@ def stored_files(store: Path) -> list[Path]:
 
 def test_received_instances_land_in_the_store_and_the_index(site, our_listener, ct_folder):
     ours = our_listener(site.kernel, allow=("MODALITY",))
-    assert ours.services == ("C-ECHO", "C-STORE")
+    assert {"C-ECHO", "C-STORE"} <= set(ours.services)  # other installed SCPs (C-FIND) may answer too
     sent = storescu(ours.port, ct_folder.path)
     assert sent.returncode == 0, sent.stdout + sent.stderr
     ours.stop()

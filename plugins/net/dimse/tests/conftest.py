@@ -14,41 +14,20 @@ import os
 import shutil
 import socket
 import subprocess
-import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
+from gantry_dimse.testing import free_port as _free_port, listeners, no_threads_left, wait_until
+
 STARTUP_SECONDS = 10.0
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until(condition: Callable[[], bool], seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
 
 
 @pytest.fixture(autouse=True)
 def no_leftovers() -> Iterator[None]:
-    from gantry_dimse.breaker import BREAKERS
-
-    BREAKERS.clear()
-    before = set(threading.enumerate())
-    yield
-    BREAKERS.clear()
-    leftover = lambda: [t for t in threading.enumerate() if t not in before and t.is_alive()]  # noqa: E731
-    assert wait_until(lambda: not leftover()), f"threads left running: {leftover()}"
+    with no_threads_left():
+        yield
 
 
 @pytest.fixture
@@ -63,19 +42,8 @@ def wait_for() -> Callable[..., bool]:
 
 @pytest.fixture
 def listener() -> Iterator[Callable[..., Any]]:
-    from gantry_dimse.listener import Listener
-
-    started: list[Listener] = []
-
-    def start(ae_title: str = "OURAE", **options: Any) -> Listener:
-        kernel = options.pop("kernel", None)
-        running = Listener(kernel, ae_title, "127.0.0.1", 0, **options).start()
-        started.append(running)
-        return running
-
-    yield start
-    for running in started:
-        running.stop()
+    with listeners() as start:
+        yield lambda ae_title="OURAE", **options: start(options.pop("kernel", None), ae_title, **options)
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ A service plugin (C-ECHO here; C-FIND, C-STORE, C-MOVE, C-GET ... in their own p
     ``operation(association)`` gets a pooled, established pynetdicom association (opened with
     retries and the node's circuit breaker). It raises :class:`AssociationLost` when the
     association went away under it: ``run`` then retries once on a fresh association if the one
-    it lent was reused. The adapter's ``echo()`` calls the active C-ECHO SCU; ``find()``,
-    ``retrieve()`` and ``store()`` will call the active C-FIND/C-MOVE/C-GET/C-STORE SCUs the same
-    way once those plugins exist (and the descriptor's ``operations`` grows with them).
+    it lent was reused. The adapter's ``echo()``, ``find()`` and ``store()`` call the active
+    C-ECHO, C-FIND and C-STORE SCUs; ``retrieve()`` will call C-MOVE/C-GET the same way once those
+    plugins exist (and the descriptor's ``operations`` grows with them).
 
 ``scp(kernel) -> ScpRole``
     The answering side. :class:`~gantry_dimse.listener.Listener` asks the kernel for the active

@@ -73,6 +73,11 @@ class DimseTransport:
         """C-ECHO. TransportError when the node cannot be reached or refuses the association."""
         return self._scu("C-ECHO")(self)
 
+    def find(self, level: str, keys: Mapping[str, str], *, model: str = "study",
+             limit: int | None = None) -> Iterator[Any]:
+        """C-FIND: matching identifiers as pydicom Datasets (the active C-FIND SCU, gantry-cfind)."""
+        return self._scu("C-FIND")(self, level, keys, model=model, limit=limit)
+
     def store(self, instances: Iterable[Any], **options: Any) -> Iterator[StoreResult]:
         """C-STORE files and folders: one StoreResult per file (the active C-STORE SCU's
         options, e.g. ``continue_on_error``, ``progress``)."""
