@@ -13,7 +13,7 @@ from gantry import ConfigError
 
 def test_the_installed_kernel_offers_the_transport_and_c_echo(installed_kernel):
     transport = installed_kernel.active("transport", "dicom")
-    assert transport.provider == "dimse" and transport.descriptor.operations == ("echo", "find", "store")
+    assert transport.provider == "dimse" and transport.descriptor.operations == ("echo", "find", "retrieve", "store")
     assert installed_kernel.active("dimse-scu", "C-ECHO").provider == "dimse-echo"
     assert installed_kernel.active("dimse-scp", "C-ECHO").provider == "dimse-echo"
     settings = installed_kernel.settings("dimse")

@@ -23,7 +23,7 @@ from gantry.storage import COMPUTED_ATTRIBUTES, INDEX_ATTRIBUTES, LEVELS
 
 from gantry_cfind.identifiers import MESSAGE_KEYWORDS, element, mark_utf8_if_needed
 from gantry_cfind.models import FIND_SOP_CLASSES, LEVELS_BY_WIRE
-from gantry_dimse.services import ScpRole
+from gantry_dimse.services import ScpRole, failure_status
 
 log = get_logger(__name__)
 
@@ -34,7 +34,6 @@ CANCELLED = 0xFE00
 DOES_NOT_MATCH_SOP_CLASS = 0xA900
 UNABLE_TO_PROCESS = 0xC000
 #: ErrorComment is an LO: at most 64 characters.
-COMMENT_LENGTH = 64
 
 
 def matchable_keywords(level: str) -> frozenset[str]:
@@ -53,7 +52,7 @@ class FindScp:
         request: Dataset = event.identifier
         level = LEVELS_BY_WIRE.get(str(request.get("QueryRetrieveLevel", "") or "").strip().upper())
         if level is None:
-            yield _failure(DOES_NOT_MATCH_SOP_CLASS,
+            yield failure_status(DOES_NOT_MATCH_SOP_CLASS,
                            "QueryRetrieveLevel must be PATIENT, STUDY, SERIES or IMAGE"), None
             return
         asked = [item for item in request if item.keyword and item.keyword not in MESSAGE_KEYWORDS]
@@ -65,7 +64,7 @@ class FindScp:
             rows = self.backend.query(level, filters)
         except StorageError as err:
             log.warning("cfind.query_failed", level=level, error=str(err))
-            yield _failure(UNABLE_TO_PROCESS, f"the index cannot answer: {err}"), None
+            yield failure_status(UNABLE_TO_PROCESS, f"the index cannot answer: {err}"), None
             return
         unsupported = any(item.keyword not in matchable for item in asked)
         pending = PENDING_UNSUPPORTED_KEYS if unsupported else PENDING
@@ -105,8 +104,3 @@ def _answer(request: Dataset, asked: list[Any], row: dict[str, Any]) -> Dataset:
     return answer
 
 
-def _failure(code: int, comment: str) -> Dataset:
-    status = Dataset()
-    status.Status = code
-    status.ErrorComment = comment[:COMMENT_LENGTH]
-    return status

@@ -31,7 +31,7 @@ from gantry.storage import SCAN_KEYWORDS, AuditEvent, IndexRecord
 from gantry.uids import EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN, NATIVE, SHORT_NAMES
 
 from gantry_cstore.settings import DEFAULT_STORE, StoreSettings
-from gantry_dimse.services import ScpRole
+from gantry_dimse.services import ScpRole, failure_status
 
 log = get_logger(__name__)
 
@@ -40,7 +40,6 @@ OUT_OF_RESOURCES = 0xA700
 CANNOT_UNDERSTAND = 0xC000
 REQUIRED_UIDS = ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID")
 #: ErrorComment is an LO: at most 64 characters.
-COMMENT_LENGTH = 64
 
 
 class StoreScp:
@@ -58,18 +57,18 @@ class StoreScp:
         calling_ae = str(event.assoc.requestor.ae_title).strip()
         data = event.encoded_dataset()  # preamble, File Meta and the dataset as received
         try:
-            attributes = _index_attributes(data)
+            attributes = index_attributes(data)
         except ValueError as err:
-            return _failure(CANNOT_UNDERSTAND, str(err))
+            return failure_status(CANNOT_UNDERSTAND, str(err))
         try:
             stored = self.store.put(data, study_uid=attributes["StudyInstanceUID"],
                                     series_uid=attributes["SeriesInstanceUID"],
                                     sop_uid=attributes["SOPInstanceUID"], replace=self.overwrite)
         except InstanceConflict:
-            return _failure(CANNOT_UNDERSTAND, "another instance with this SOP Instance UID is stored")
+            return failure_status(CANNOT_UNDERSTAND, "another instance with this SOP Instance UID is stored")
         except (StorageError, OSError) as err:
             log.error("cstore.write_failed", calling_ae=calling_ae, error=f"{type(err).__name__}: {err}")
-            return _failure(OUT_OF_RESOURCES, "the instance could not be written")
+            return failure_status(OUT_OF_RESOURCES, "the instance could not be written")
         record = IndexRecord(attributes=attributes, location=stored.location, size=stored.size,
                              transfer_syntax_uid=attributes.get("TransferSyntaxUID", ""), digest=stored.digest)
         try:
@@ -84,7 +83,7 @@ class StoreScp:
             log.error("cstore.index_failed", calling_ae=calling_ae, error=f"{type(err).__name__}: {err}")
             if not stored.existed:
                 self.store.delete(stored.location)
-            return _failure(OUT_OF_RESOURCES, "the instance could not be indexed")
+            return failure_status(OUT_OF_RESOURCES, "the instance could not be indexed")
         self.received += 1
         if self.kernel is not None:
             self.kernel.emit("gantry_instance_stored", instance=record)
@@ -145,7 +144,9 @@ def decodable_syntaxes(kernel: Any) -> tuple[str, ...]:
     return tuple(compressed + native)
 
 
-def _index_attributes(data: bytes) -> dict[str, str]:
+def index_attributes(data: bytes) -> dict[str, str]:
+    """The index attributes of a received instance's bytes (ValueError when unreadable or
+    without its UIDs): what the C-STORE SCP and a C-GET SCU index or check."""
     from pydicom import dcmread
 
     try:
@@ -159,8 +160,3 @@ def _index_attributes(data: bytes) -> dict[str, str]:
     return attributes
 
 
-def _failure(code: int, comment: str) -> Dataset:
-    status = Dataset()
-    status.Status = code
-    status.ErrorComment = comment[:COMMENT_LENGTH]
-    return status

@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 from pynetdicom import AE
-from pynetdicom.presentation import build_context
+from pynetdicom.presentation import build_context, build_role
 
 from gantry import TransportError
 
@@ -48,6 +48,9 @@ class AssociationKey:
     contexts: tuple[tuple[str, tuple[str, ...]], ...] = ()
     """Further contexts, each ``(abstract syntax, its own transfer syntaxes)``: how a C-STORE
     batch proposes one context per (SOP class, transfer syntax) it needs."""
+    scp_roles: tuple[str, ...] = ()
+    """Abstract syntaxes for which we propose to be the SCP too (SCP/SCU role selection): how a
+    C-GET SCU receives the C-STORE sub-operations on its own association."""
 
     @property
     def endpoint(self) -> str:
@@ -85,7 +88,9 @@ def open_association(ae: ClientAE, key: AssociationKey) -> Any:
     transfer = list(key.transfer_syntaxes) or None
     contexts = [build_context(uid, transfer) for uid in key.abstract_syntaxes]
     contexts += [build_context(uid, list(syntaxes)) for uid, syntaxes in key.contexts]
-    assoc = ae.associate(key.host, key.port, contexts=contexts, ae_title=key.called_ae)
+    roles = [build_role(uid, scu_role=True, scp_role=True) for uid in key.scp_roles]
+    assoc = ae.associate(key.host, key.port, contexts=contexts, ae_title=key.called_ae,
+                         ext_neg=roles or None)
     if assoc.is_established:
         return assoc
     answer = assoc.acceptor.primitive

@@ -88,6 +88,14 @@ class Listener:
             for uid in role.abstract_syntaxes:
                 ae.add_supported_context(uid, list(role.transfer_syntaxes) or None)
             handlers.extend(role.handlers)
+        # After every context is added: re-adding a context without roles resets them to None.
+        # A context another role already supports keeps its transfer syntaxes (and their order,
+        # which decides what is accepted); only the roles are set on it.
+        supported = {str(context.abstract_syntax) for context in ae.supported_contexts}
+        for role in self.roles:
+            for uid in role.role_selection:
+                syntaxes = [] if uid in supported else list(role.transfer_syntaxes) or None
+                ae.add_supported_context(uid, syntaxes, scu_role=True, scp_role=True)
         try:
             self._server = ae.start_server((self.host, self._requested_port), block=False,
                                            evt_handlers=handlers)

@@ -15,7 +15,7 @@ PRIORITY = 50
 def gantry_transports() -> list[Transport]:
     return [
         Transport(name="dimse", schemes=("dicom",), priority=PRIORITY, factory="gantry_dimse.transport:open_transport",
-                  operations=("echo", "find", "store"),
+                  operations=("echo", "find", "retrieve", "store"),
                   description="DIMSE over TCP: pooled associations, retries, a circuit breaker per node"),
     ]
 

@@ -10,8 +10,7 @@ A service plugin (C-ECHO here; C-FIND, C-STORE, C-MOVE, C-GET ... in their own p
     retries and the node's circuit breaker). It raises :class:`AssociationLost` when the
     association went away under it: ``run`` then retries once on a fresh association if the one
     it lent was reused. The adapter's ``echo()``, ``find()`` and ``store()`` call the active
-    C-ECHO, C-FIND and C-STORE SCUs; ``retrieve()`` will call C-MOVE/C-GET the same way once those
-    plugins exist (and the descriptor's ``operations`` grows with them).
+    C-ECHO, C-FIND and C-STORE SCUs; ``retrieve()`` calls the C-GET SCU (C-MOVE once that plugin exists).
 
 ``scp(kernel) -> ScpRole``
     The answering side. :class:`~gantry_dimse.listener.Listener` asks the kernel for the active
@@ -45,7 +44,8 @@ class DimseChannel(Protocol):
 
     def run(self, abstract_syntaxes: Sequence[str], operation: Callable[[Any], T], *,
             transfer_syntaxes: Sequence[str] = (),
-            contexts: Sequence[tuple[str, Sequence[str]]] = ()) -> T: ...
+            contexts: Sequence[tuple[str, Sequence[str]]] = (),
+            scp_roles: Sequence[str] = ()) -> T: ...
 
 
 @attrs.frozen(kw_only=True)
@@ -58,5 +58,22 @@ class ScpRole:
     """``(pynetdicom event, handler)`` pairs, e.g. ``(evt.EVT_C_ECHO, answer_echo)``."""
     transfer_syntaxes: tuple[str, ...] = ()
     """Accepted for every abstract syntax; empty means pynetdicom's defaults."""
+    role_selection: tuple[str, ...] = ()
+    """Abstract syntaxes for which the listener accepts the requestor's proposed SCU/SCP roles
+    (a C-GET SCP must be the SCU of the storage classes to send its C-STORE sub-operations)."""
     close: Callable[[], None] | None = None
     """Called when the listener stops: releases what the role opened (a database, a store)."""
+
+
+#: Error Comment (0000,0902) is LO: at most 64 characters.
+COMMENT_LENGTH = 64
+
+
+def failure_status(code: int, comment: str) -> Any:
+    """A status dataset for an SCP handler to return: ``code`` and why, in Error Comment."""
+    from pydicom.dataset import Dataset
+
+    status = Dataset()
+    status.Status = code
+    status.ErrorComment = comment[:COMMENT_LENGTH]
+    return status

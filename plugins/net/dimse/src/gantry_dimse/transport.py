@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from gantry import TransportError
-from gantry.transport import EchoResult, StoreResult
+from gantry.transport import EchoResult, RetrieveResult, StoreResult
 
 from gantry_dimse.associations import AssociationKey, AssociationPool, make_client_ae, open_association
 from gantry_dimse.breaker import BREAKERS, CircuitBreaker
@@ -78,6 +78,14 @@ class DimseTransport:
         """C-FIND: matching identifiers as pydicom Datasets (the active C-FIND SCU, gantry-cfind)."""
         return self._scu("C-FIND")(self, level, keys, model=model, limit=limit)
 
+    def retrieve(self, level: str, keys: Mapping[str, str], *, into: Any = None,
+                 destination: str | None = None, model: str = "study") -> Iterator[RetrieveResult]:
+        """Fetch matching instances ``into`` an instance store (or a folder) with the active C-GET
+        SCU (gantry-cget). ``destination`` (C-MOVE to another AE) has no provider yet."""
+        if destination is not None:
+            return self._scu("C-MOVE")(self, level, keys, destination=destination, model=model)
+        return self._scu("C-GET")(self, level, keys, into=into, model=model)
+
     def store(self, instances: Iterable[Any], **options: Any) -> Iterator[StoreResult]:
         """C-STORE files and folders: one StoreResult per file (the active C-STORE SCU's
         options, e.g. ``continue_on_error``, ``progress``)."""
@@ -100,18 +108,21 @@ class DimseTransport:
 
     def run(self, abstract_syntaxes: Sequence[str], operation: Callable[[Any], T], *,
             transfer_syntaxes: Sequence[str] = (),
-            contexts: Sequence[tuple[str, Sequence[str]]] = ()) -> T:
+            contexts: Sequence[tuple[str, Sequence[str]]] = (),
+            scp_roles: Sequence[str] = ()) -> T:
         """Run ``operation(association)`` on a pooled association offering these contexts.
 
         If the operation loses a *reused* association (the peer dropped it while idle), it runs
         once more on a fresh one; every other error goes to the caller. ``contexts`` adds
-        contexts with their own transfer syntaxes, ``(abstract syntax, syntaxes)`` each.
+        contexts with their own transfer syntaxes, ``(abstract syntax, syntaxes)`` each;
+        ``scp_roles`` proposes the SCP role for those abstract syntaxes (role selection).
         """
         key = AssociationKey(host=self.address.host, port=self.address.port,
                              called_ae=self.address.called_ae, calling_ae=self.address.calling_ae,
                              abstract_syntaxes=tuple(abstract_syntaxes),
                              transfer_syntaxes=tuple(transfer_syntaxes),
-                             contexts=tuple((uid, tuple(syntaxes)) for uid, syntaxes in contexts))
+                             contexts=tuple((uid, tuple(syntaxes)) for uid, syntaxes in contexts),
+                             scp_roles=tuple(scp_roles))
         reused = False
         try:
             with self.pool.lease(key) as lease:
