@@ -18,7 +18,7 @@ from pynetdicom import evt
 
 from gantry import StorageError
 from gantry.header import text_of
-from gantry.log import get_logger
+from gantry.log import Phi, get_logger
 from gantry.storage import COMPUTED_ATTRIBUTES, INDEX_ATTRIBUTES, LEVELS
 
 from gantry_cfind.identifiers import MESSAGE_KEYWORDS, element, mark_utf8_if_needed
@@ -63,7 +63,7 @@ class FindScp:
         try:
             rows = self.backend.query(level, filters)
         except StorageError as err:
-            log.warning("cfind.query_failed", level=level, error=str(err))
+            log.warning("cfind.query_failed", level=level, error=Phi(str(err)))
             yield failure_status(UNABLE_TO_PROCESS, f"the index cannot answer: {err}"), None
             return
         unsupported = any(item.keyword not in matchable for item in asked)

@@ -18,7 +18,7 @@ from pynetdicom import evt
 
 from gantry import StorageError
 from gantry.header import text_of
-from gantry.log import get_logger
+from gantry.log import Phi, get_logger
 from gantry.storage import LEVEL_KEYS
 
 from gantry_cfind.identifiers import MESSAGE_KEYWORDS
@@ -44,7 +44,7 @@ class GetScp:
             yield 1
             yield failure_status(DOES_NOT_MATCH_SOP_CLASS, "QueryRetrieveLevel must be PATIENT, STUDY, SERIES or IMAGE"), None
             return
-        filters = _filters(request, level)
+        filters = request_filters(request, level)
         if not filters.get(LEVEL_KEYS[level]):
             yield 1
             yield failure_status(DOES_NOT_MATCH_SOP_CLASS, f"a {level}-level C-GET needs {LEVEL_KEYS[level]}"), None
@@ -52,7 +52,7 @@ class GetScp:
         try:
             rows = self.backend.query("instance", filters)
         except StorageError as err:
-            log.warning("cget.query_failed", level=level, error=str(err))
+            log.warning("cget.query_failed", level=level, error=Phi(str(err)))
             yield 1
             yield failure_status(UNABLE_TO_PROCESS, f"the index cannot answer: {err}"), None
             return
@@ -61,7 +61,7 @@ class GetScp:
             if event.is_cancelled:
                 yield CANCELLED, None
                 return
-            yield PENDING, _instance(row)
+            yield PENDING, instance_to_send(row, "cget")
 
     def role(self) -> ScpRole:
         storage = storage_sop_classes()
@@ -82,20 +82,24 @@ def get_scp(kernel: Any) -> ScpRole:
     return GetScp(kernel.open_storage(kernel.config.storage.database)).role()
 
 
-def _filters(request: Dataset, level: str) -> dict[str, str]:
+def request_filters(request: Dataset, level: str) -> dict[str, str]:
+    """The index filters of a retrieve request (C-GET, C-MOVE): its matchable keys with values."""
     matchable = matchable_keywords(level)
     return {item.keyword: text for item in request
             if item.keyword in matchable and item.keyword not in MESSAGE_KEYWORDS and item.VR != "SQ"
             and (text := text_of(item.value, item.VR)) and text != "*"}
 
 
-def _instance(row: dict[str, Any]) -> Dataset:
+def instance_to_send(row: dict[str, Any], what: str = "retrieve") -> Dataset:
+    """The dataset of an index row for a C-STORE sub-operation, or a placeholder naming its UID
+    when the file cannot be read (pynetdicom then counts that sub-operation as failed)."""
     try:
         return dcmread(row["location"])
     except Exception as err:
         # pynetdicom counts a sub-operation whose send raises as failed and lists the UID it
         # finds: a dataset with only that UID cannot be sent, so it fails with it named.
-        log.warning("cget.unreadable", location=row.get("location"), error=f"{type(err).__name__}: {err}")
+        log.warning(f"{what}.unreadable", location=Phi(row.get("location")),
+                    error=Phi(f"{type(err).__name__}: {err}"))
         placeholder = Dataset()
         placeholder.SOPInstanceUID = row.get("SOPInstanceUID", "")
         return placeholder

@@ -26,7 +26,7 @@ from pynetdicom import evt
 
 from gantry import InstanceConflict, StorageError
 from gantry.header import text_values
-from gantry.log import get_logger
+from gantry.log import Phi, get_logger
 from gantry.storage import SCAN_KEYWORDS, AuditEvent, IndexRecord
 from gantry.uids import EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN, NATIVE, SHORT_NAMES
 
@@ -67,7 +67,7 @@ class StoreScp:
         except InstanceConflict:
             return failure_status(CANNOT_UNDERSTAND, "another instance with this SOP Instance UID is stored")
         except (StorageError, OSError) as err:
-            log.error("cstore.write_failed", calling_ae=calling_ae, error=f"{type(err).__name__}: {err}")
+            log.error("cstore.write_failed", calling_ae=calling_ae, error=Phi(f"{type(err).__name__}: {err}"))
             return failure_status(OUT_OF_RESOURCES, "the instance could not be written")
         record = IndexRecord(attributes=attributes, location=stored.location, size=stored.size,
                              transfer_syntax_uid=attributes.get("TransferSyntaxUID", ""), digest=stored.digest)
@@ -80,7 +80,7 @@ class StoreScp:
                             "peer": str(event.assoc.requestor.address), "size": stored.size,
                             "transfer_syntax": record.transfer_syntax_uid, "already_stored": stored.existed})])
         except Exception as err:  # the peer must not hear success for an instance the index lacks
-            log.error("cstore.index_failed", calling_ae=calling_ae, error=f"{type(err).__name__}: {err}")
+            log.error("cstore.index_failed", calling_ae=calling_ae, error=Phi(f"{type(err).__name__}: {err}"))
             if not stored.existed:
                 self.store.delete(stored.location)
             return failure_status(OUT_OF_RESOURCES, "the instance could not be indexed")

@@ -10,7 +10,7 @@ A service plugin (C-ECHO here; C-FIND, C-STORE, C-MOVE, C-GET ... in their own p
     retries and the node's circuit breaker). It raises :class:`AssociationLost` when the
     association went away under it: ``run`` then retries once on a fresh association if the one
     it lent was reused. The adapter's ``echo()``, ``find()`` and ``store()`` call the active
-    C-ECHO, C-FIND and C-STORE SCUs; ``retrieve()`` calls the C-GET SCU (C-MOVE once that plugin exists).
+    C-ECHO, C-FIND and C-STORE SCUs; ``retrieve()`` calls the C-GET SCU, or the C-MOVE SCU when given a ``destination``.
 
 ``scp(kernel) -> ScpRole``
     The answering side. :class:`~gantry_dimse.listener.Listener` asks the kernel for the active

@@ -81,7 +81,8 @@ class DimseTransport:
     def retrieve(self, level: str, keys: Mapping[str, str], *, into: Any = None,
                  destination: str | None = None, model: str = "study") -> Iterator[RetrieveResult]:
         """Fetch matching instances ``into`` an instance store (or a folder) with the active C-GET
-        SCU (gantry-cget). ``destination`` (C-MOVE to another AE) has no provider yet."""
+        SCU (gantry-cget), or with ``destination`` have the peer send them to that AE with the
+        active C-MOVE SCU (gantry-cmove)."""
         if destination is not None:
             return self._scu("C-MOVE")(self, level, keys, destination=destination, model=model)
         return self._scu("C-GET")(self, level, keys, into=into, model=model)
