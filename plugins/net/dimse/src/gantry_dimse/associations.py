@@ -9,6 +9,7 @@ Associations the peer dropped are noticed when taken and replaced.
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,7 +24,7 @@ from gantry import TransportError
 
 from gantry_dimse.retry import ConnectFailure
 from gantry_dimse.settings import Timeouts
-from gantry_dimse.sockets import ConnectingSocket, set_nodelay
+from gantry_dimse.sockets import ConnectingSocket, ConnectingSSLSocket, set_nodelay
 
 #: Association result codes in A-ASSOCIATE-RJ (PS3.8 9.3.4).
 REJECTED_TRANSIENT = 2
@@ -32,6 +33,11 @@ _CONNECTING_SOCKET = "_gantry_connecting_socket"
 
 class AssociationRejected(TransportError):
     """The peer answered and refused the association (permanently): retrying will not help."""
+
+
+class TLSFailure(AssociationRejected):
+    """The TLS handshake failed (certificate not trusted, no client certificate, no common
+    protocol version): permanent, like a rejection."""
 
 
 @attrs.frozen(kw_only=True)
@@ -62,20 +68,33 @@ class ClientAE(AE):
 
     ``AE._create_socket`` is pynetdicom's (private, stable since 2.0) seam for making the
     requestor's socket; the socket is bound but not connected yet, so the first PDU already
-    goes out without Nagle's delay.
+    goes out without Nagle's delay. With ``tls_args`` the socket is wrapped here, after
+    TCP_NODELAY, rather than by pynetdicom at connect time, so that a failed handshake is kept
+    too and told apart from an unreachable node.
     """
 
-    def _create_socket(self, assoc: Any, *args: Any, **kwargs: Any) -> Any:
-        wrapper = super()._create_socket(assoc, *args, **kwargs)
+    ssl_context: ssl.SSLContext | None = None
+    """Set by make_client_ae: every association this AE opens runs over TLS."""
+
+    def _create_socket(self, assoc: Any, address: Any, tls_args: tuple[ssl.SSLContext, str] | None = None) -> Any:
+        wrapper = super()._create_socket(assoc, address, None)
         if wrapper.socket is not None:
             wrapper.socket = ConnectingSocket.adopt(wrapper.socket)
             set_nodelay(wrapper.socket)
+            if tls_args is not None:
+                context, server_hostname = tls_args
+                # An unconnected SSL socket does its handshake inside connect().
+                wrapper.socket = context.wrap_socket(wrapper.socket, server_hostname=server_hostname)
             setattr(assoc, _CONNECTING_SOCKET, wrapper.socket)
         return wrapper
 
 
-def make_client_ae(calling_ae: str, timeouts: Timeouts) -> ClientAE:
+def make_client_ae(calling_ae: str, timeouts: Timeouts, ssl_context: ssl.SSLContext | None = None) -> ClientAE:
     ae = ClientAE(ae_title=calling_ae)
+    if ssl_context is not None:
+        # The documented way to have wrap_socket return our subclass (keeps handshake errors).
+        ssl_context.sslsocket_class = ConnectingSSLSocket
+        ae.ssl_context = ssl_context
     ae.connection_timeout = timeouts.connect
     ae.acse_timeout = timeouts.acse
     ae.dimse_timeout = timeouts.dimse
@@ -89,8 +108,9 @@ def open_association(ae: ClientAE, key: AssociationKey) -> Any:
     contexts = [build_context(uid, transfer) for uid in key.abstract_syntaxes]
     contexts += [build_context(uid, list(syntaxes)) for uid, syntaxes in key.contexts]
     roles = [build_role(uid, scu_role=True, scp_role=True) for uid in key.scp_roles]
+    tls_args = (ae.ssl_context, key.host) if ae.ssl_context is not None else None
     assoc = ae.associate(key.host, key.port, contexts=contexts, ae_title=key.called_ae,
-                         ext_neg=roles or None)
+                         ext_neg=roles or None, tls_args=tls_args)
     if assoc.is_established:
         return assoc
     answer = assoc.acceptor.primitive
@@ -105,6 +125,9 @@ def open_association(ae: ClientAE, key: AssociationKey) -> Any:
             f"{key.endpoint} accepted the association but none of the presentation contexts "
             f"({', '.join(key.abstract_syntaxes + tuple(uid for uid, _ in key.contexts))})")
     error = getattr(getattr(assoc, _CONNECTING_SOCKET, None), "connect_error", None)
+    if isinstance(error, ssl.SSLError):
+        # A certificate the peer or we refuse will be refused again: not worth a retry.
+        raise TLSFailure(f"TLS handshake with {key.endpoint} failed: {error}") from error
     if isinstance(error, TimeoutError):
         raise ConnectFailure(f"TCP connection to {key.endpoint} timed out after {ae.connection_timeout} s", error)
     if error is not None:

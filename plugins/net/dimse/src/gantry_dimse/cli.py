@@ -98,7 +98,7 @@ def listen_command(kernel: Any, url: str, allow: tuple[str, ...], database: str 
             settings = attrs.evolve(settings, max_associations=max_associations)
         address = parse_dicom_url(_as_url(url), settings)
         listener = Listener(kernel, address.called_ae, address.host, address.port, allow=allow,
-                            settings=settings)
+                            settings=settings, ssl_context=_server_ssl_context(kernel, address))
         listener.start()
     except GantryError as err:
         if listener is not None:
@@ -113,3 +113,15 @@ def listen_command(kernel: Any, url: str, allow: tuple[str, ...], database: str 
         click.echo("stopping", err=True)
     finally:
         listener.stop()
+
+
+def _server_ssl_context(kernel: Any, address: Any) -> Any:
+    """For dicoms://, the server SSL context from the transport that serves that scheme: by
+    convention its factory's module has ``server_ssl_context(settings)`` (gantry-tls does)."""
+    if not address.secure:
+        return None
+    offer = kernel.active("transport", "dicoms")
+    if offer is None:
+        raise GantryError("dicoms:// needs a TLS transport plugin (install gantry-tls)")
+    module = offer.descriptor.factory.split(":", 1)[0]
+    return kernel.load(f"{module}:server_ssl_context")(kernel.settings(offer.plugin))

@@ -11,6 +11,7 @@ At most ``settings.max_associations`` associations are served at once; pynetdico
 
 from __future__ import annotations
 
+import ssl
 import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -44,7 +45,7 @@ def scp_roles(kernel: Any) -> list[ScpRole]:
 class Listener:
     def __init__(self, kernel: Any, ae_title: str, host: str = "0.0.0.0", port: int = 11112, *,
                  allow: Iterable[str] = (), roles: Sequence[ScpRole] | None = None,
-                 settings: DimseSettings | None = None) -> None:
+                 settings: DimseSettings | None = None, ssl_context: ssl.SSLContext | None = None) -> None:
         try:
             self.ae_title = validate_ae_title(ae_title, "listener AE title")
             self.allow = tuple(validate_ae_title(title, "allowed calling AE title") for title in allow)
@@ -52,6 +53,8 @@ class Listener:
             raise TransportError(str(err)) from None
         self.host = host
         self._requested_port = port
+        self.ssl_context = ssl_context
+        """When set, every accepted connection is TLS (dicoms://) with this server context."""
         if settings is None and kernel is not None and "dimse" in getattr(kernel, "records", {}):
             settings = DimseSettings.from_mapping(kernel.settings("dimse"))
         self.settings = settings or DimseSettings()
@@ -98,7 +101,7 @@ class Listener:
                 ae.add_supported_context(uid, syntaxes, scu_role=True, scp_role=True)
         try:
             self._server = ae.start_server((self.host, self._requested_port), block=False,
-                                           evt_handlers=handlers)
+                                           evt_handlers=handlers, ssl_context=self.ssl_context)
         except OSError as err:
             raise TransportError(f"cannot listen on {self.host}:{self._requested_port}: "
                                  f"{err.strerror or err}") from err

@@ -8,6 +8,7 @@ not set it, so Gantry does, on the sockets it connects and on the ones its liste
 from __future__ import annotations
 
 import socket
+import ssl
 from typing import Any
 
 
@@ -46,3 +47,17 @@ class ConnectingSocket(socket.socket):
         adopted = cls(sock.family, sock.type, sock.proto, fileno=sock.detach())
         adopted.settimeout(timeout)
         return adopted
+
+
+class ConnectingSSLSocket(ssl.SSLSocket):
+    """ConnectingSocket's TLS twin: ``connect`` also does the handshake, and a failed certificate
+    check is worth telling apart from an unreachable node (it is not retried)."""
+
+    connect_error: OSError | None = None
+
+    def connect(self, address: Any) -> None:
+        try:
+            super().connect(address)
+        except OSError as err:
+            self.connect_error = err
+            raise

@@ -12,6 +12,7 @@ C-ECHO is built in; C-FIND, C-MOVE/C-GET and C-STORE providers add ``find``, ``r
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -28,15 +29,17 @@ from gantry_dimse.urls import DicomAddress, parse_dicom_url
 T = TypeVar("T")
 
 
-def open_transport(url: str, settings: Mapping[str, Any] | None = None, kernel: Any = None) -> DimseTransport:
+def open_transport(url: str, settings: Mapping[str, Any] | None = None, kernel: Any = None, *,
+                   ssl_context: ssl.SSLContext | None = None) -> DimseTransport:
     """The Transport factory: ``url`` is a dicom:// URL or a configured node (``dicom://pacs``).
 
     ``kernel``, when given, lets the adapter use the kernel's active ``dimse-scu`` providers
-    instead of the built-in ones (``Kernel.open_transport`` passes itself).
+    instead of the built-in ones (``Kernel.open_transport`` passes itself). ``ssl_context`` runs
+    every association over TLS: a dicoms:// transport (gantry-tls) passes one.
     """
     config = DimseSettings.from_mapping(settings)
     return DimseTransport(parse_dicom_url(url, config), config, scu_providers=_scu_providers(kernel),
-                          kernel=kernel)
+                          kernel=kernel, ssl_context=ssl_context)
 
 
 def _scu_providers(kernel: Any) -> dict[str, Callable[..., Any]]:
@@ -53,11 +56,15 @@ class DimseTransport:
     """A connection to one remote AE (see the module docstring)."""
 
     def __init__(self, address: DicomAddress, settings: DimseSettings | None = None, *,
-                 scu_providers: Mapping[str, Callable[..., Any]] | None = None, kernel: Any = None) -> None:
+                 scu_providers: Mapping[str, Callable[..., Any]] | None = None, kernel: Any = None,
+                 ssl_context: ssl.SSLContext | None = None) -> None:
         settings = settings or DimseSettings()
+        if address.secure and ssl_context is None:
+            # Never fall back to plain TCP for an address that asked for TLS.
+            raise TransportError(f"{address.url}: dicoms:// needs TLS settings (install gantry-tls)")
         self.address = address
         self.url = address.url
-        self.ae = make_client_ae(address.calling_ae, address.timeouts)
+        self.ae = make_client_ae(address.calling_ae, address.timeouts, ssl_context)
         self.breaker: CircuitBreaker = BREAKERS.breaker(
             address.host, address.port, f"{address.called_ae}@{address.endpoint}",
             failures=settings.breaker.failures, reset=settings.breaker.reset)

@@ -26,6 +26,8 @@ from gantry.kernel import masked_url
 from gantry_dimse.settings import DimseSettings, RetryPolicy, Timeouts
 
 SCHEME = "dicom"
+SECURE_SCHEME = "dicoms"
+"""DIMSE over TLS (PS3.15 B.1): the same address; the caller brings the SSL context (gantry-tls)."""
 DEFAULT_PORT = 104
 AE_MAX_LENGTH = 16
 _NODE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -47,6 +49,8 @@ class DicomAddress:
     retry: RetryPolicy = attrs.field(factory=RetryPolicy)
     node: str | None = None
     """The configured node name this address came from, if any."""
+    secure: bool = False
+    """A dicoms:// address: associations must run over TLS."""
 
     @property
     def endpoint(self) -> str:
@@ -55,7 +59,8 @@ class DicomAddress:
     @property
     def url(self) -> str:
         """The canonical URL (never holds a secret: dicom:// URLs have none)."""
-        return f"{SCHEME}://{self.called_ae}@{self.endpoint}?calling={self.calling_ae}"
+        scheme = SECURE_SCHEME if self.secure else SCHEME
+        return f"{scheme}://{self.called_ae}@{self.endpoint}?calling={self.calling_ae}"
 
     def __str__(self) -> str:
         named = f"node {self.node!r} = " if self.node else ""
@@ -92,8 +97,10 @@ def _parse(url: str, config: DimseSettings) -> DicomAddress:
             raise ValueError(f"expected {SCHEME}://CALLED@host:port or the name of a configured node")
         url = f"{SCHEME}://{url}"
     parts = urlsplit(url)
-    if parts.scheme.lower() != SCHEME:
-        raise ValueError(f"the scheme must be {SCHEME}://, not {parts.scheme}://")
+    if parts.scheme.lower() not in (SCHEME, SECURE_SCHEME):
+        raise ValueError(f"the scheme must be {SCHEME}:// or {SECURE_SCHEME}://, not {parts.scheme}://")
+    # dicoms://NODE asks for TLS to a configured node; it never turns a node's TLS off.
+    secure = parts.scheme.lower() == SECURE_SCHEME
     if parts.password is not None:
         raise ValueError("DICOM associations have no passwords; remove ':...' after the AE title")
     if parts.path not in ("", "/") or parts.fragment:
@@ -102,6 +109,7 @@ def _parse(url: str, config: DimseSettings) -> DicomAddress:
     nodes = _nodes(config)
     if "@" not in parts.netloc and parts.port is None and parts.hostname in nodes:
         base = nodes[parts.hostname]
+        base = attrs.evolve(base, secure=True) if secure and not base.secure else base
         return _apply_query(base, query, config) if query else base
     if "@" not in parts.netloc:
         configured = ", ".join(sorted(nodes)) or "none configured"
@@ -113,7 +121,7 @@ def _parse(url: str, config: DimseSettings) -> DicomAddress:
     port = _port(parts)
     base = DicomAddress(called_ae=called, host=parts.hostname, port=port,
                         calling_ae=validate_ae_title(config.calling_ae, "dimse.calling_ae"),
-                        timeouts=config.timeouts, retry=config.retry)
+                        timeouts=config.timeouts, retry=config.retry, secure=secure)
     return _apply_query(base, query, config)
 
 

@@ -1,0 +1,1 @@
+"""gantry-tls: the ``dicoms://`` transport (DIMSE over TLS) and TLS for ``gantry listen``."""
