@@ -1,0 +1,95 @@
+"""The Storage Commitment SCU: ``request_commitment(channel, references)``.
+
+Sends the N-ACTION (Action Type 1: Transaction UID and Referenced SOP Sequence) and waits on the
+same association for the peer's N-EVENT-REPORT with that Transaction UID (event type 1: all
+committed; 2: some failed, with Failed SOP Sequence and Failure Reason). pynetdicom's requestor
+reactor serves the incoming N-EVENT-REPORT once ``send_n_action`` has returned; a handler bound on
+the association for the duration of the request answers it (Success) and hands it over.
+
+Only the same-association report is handled: a peer that sends it on a new association (to our
+listener) is not waited for here, and the request ends with a TransportError at the timeout.
+"""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Sequence
+from typing import Any
+
+from pydicom.dataset import Dataset
+from pydicom.uid import generate_uid
+from pynetdicom import evt
+
+from gantry import TransportError
+
+from gantry_commitment.model import (
+    ALL_COMMITTED, PROCESSING_FAILURE, REQUEST_COMMITMENT, SOME_FAILED, STORAGE_COMMITMENT_SOP_CLASS,
+    STORAGE_COMMITMENT_SOP_INSTANCE, CommitmentResult, Failure, reference_sequence, references_of,
+)
+from gantry_dimse.services import AssociationLost, DimseChannel
+
+#: How long to wait for the N-EVENT-REPORT after the N-ACTION response.
+REPORT_TIMEOUT_SECONDS = 30.0
+
+SUCCESS = 0x0000
+
+
+def request_commitment(channel: DimseChannel, references: Sequence[tuple[str, str]], *,
+                       transaction_uid: str | None = None,
+                       timeout: float = REPORT_TIMEOUT_SECONDS) -> CommitmentResult:
+    """Ask the peer to commit to keep ``references`` (``(sop_class_uid, sop_instance_uid)`` pairs).
+
+    A refused N-ACTION, or no N-EVENT-REPORT for this transaction within ``timeout`` seconds,
+    is a TransportError."""
+    references = [(str(c), str(i)) for c, i in references]
+    if not references:
+        raise TransportError(f"{channel.url}: storage commitment needs at least one instance")
+    transaction_uid = transaction_uid or generate_uid()
+    request = Dataset()
+    request.TransactionUID = transaction_uid
+    request.ReferencedSOPSequence = reference_sequence(references)
+
+    def run(association: Any) -> CommitmentResult:
+        reports: queue.Queue[tuple[int, Dataset]] = queue.Queue()
+
+        def on_report(event: Any) -> tuple[int, None]:
+            try:
+                reports.put((int(event.event_type or 0), event.event_information))
+            except Exception:  # an undecodable Event Information
+                return PROCESSING_FAILURE, None
+            return SUCCESS, None
+
+        association.bind(evt.EVT_N_EVENT_REPORT, on_report)
+        try:
+            status, _reply = association.send_n_action(request, REQUEST_COMMITMENT, STORAGE_COMMITMENT_SOP_CLASS,
+                                                       STORAGE_COMMITMENT_SOP_INSTANCE)
+            if "Status" not in status:
+                raise AssociationLost(f"{channel.url}: no N-ACTION response (the association ended or "
+                                      f"the DIMSE timeout passed)")
+            if status.Status != SUCCESS:
+                comment = str(status.get("ErrorComment", "") or "")
+                raise TransportError(f"{channel.url}: storage commitment request refused "
+                                     f"(status 0x{int(status.Status):04X}){': ' + comment if comment else ''}")
+            while True:
+                try:
+                    event_type, info = reports.get(timeout=timeout)
+                except queue.Empty:
+                    raise TransportError(f"{channel.url}: no storage commitment report for transaction "
+                                         f"{transaction_uid} within {timeout:g} s") from None
+                if str(info.get("TransactionUID", "")) == transaction_uid:
+                    return _result(transaction_uid, event_type, info)
+        finally:
+            association.unbind(evt.EVT_N_EVENT_REPORT, on_report)
+
+    return channel.run((STORAGE_COMMITMENT_SOP_CLASS,), run)
+
+
+def _result(transaction_uid: str, event_type: int, info: Dataset) -> CommitmentResult:
+    committed = tuple(references_of(info.get("ReferencedSOPSequence")))
+    failed = tuple(Failure(sop_class_uid=str(item.get("ReferencedSOPClassUID", "") or ""),
+                           sop_instance_uid=str(item.get("ReferencedSOPInstanceUID", "") or ""),
+                           reason=int(item.get("FailureReason", PROCESSING_FAILURE)))
+                   for item in info.get("FailedSOPSequence") or ())
+    if event_type not in (ALL_COMMITTED, SOME_FAILED):
+        raise TransportError(f"unexpected storage commitment event type {event_type}")
+    return CommitmentResult(transaction_uid=transaction_uid, committed=committed, failed=failed)
