@@ -3,6 +3,7 @@
 - :mod:`gantry.testing.datasets`: synthetic datasets with planted patient data
   (``make_dataset``, ``write_dataset``, ``PLANTED_PHI``).
 - :mod:`gantry.testing.samples`: a sample folder (good files, clutter and damaged files).
+- :mod:`gantry.testing.index`: generated instances ingested into a SQLite index (``indexed_site``).
 - :mod:`gantry.testing.fixtures`: pytest fixtures, active wherever gantry-kernel is installed:
   ``make_kernel`` (an isolated kernel holding the plugins you give it), ``installed_kernel``,
   ``dicom_file``, ``sample_folder``.

@@ -18,8 +18,8 @@ def _retrieve(site, port, keys, out: Path, level="study"):
 
 def test_study_get_brings_every_instance_byte_equal(indexed_site, our_listener, tmp_path):
     ours = our_listener(indexed_site.kernel)
-    study_uid = indexed_site.study_uid(1)
-    expected = {row["SOPInstanceUID"]: row["location"] for row in indexed_site.instances(study_uid)}
+    study_uid = indexed_site.study_uids()[0]
+    expected = {row["SOPInstanceUID"]: row["location"] for row in indexed_site.query("instance", {"StudyInstanceUID": study_uid})}
     assert len(expected) == 3
 
     *received, final = _retrieve(indexed_site, ours.port, {"StudyInstanceUID": study_uid}, tmp_path / "out")
@@ -42,13 +42,13 @@ def test_get_matching_nothing_is_zero_and_success(indexed_site, our_listener, tm
 
 def test_series_get_and_association_reuse(indexed_site, our_listener, tmp_path):
     ours = our_listener(indexed_site.kernel)
-    study_uid = indexed_site.study_uid(1)
-    series_uid = indexed_site.instances(study_uid)[0]["SeriesInstanceUID"]
+    study_uid = indexed_site.study_uids()[0]
+    series_uid = indexed_site.query("instance", {"StudyInstanceUID": study_uid})[0]["SeriesInstanceUID"]
     store = indexed_site.kernel.open_instance_store(str(tmp_path / "out"))
     with indexed_site.kernel.open_transport(f"dicom://OURAE@127.0.0.1:{ours.port}") as peer:
         first = list(peer.retrieve("series", {"StudyInstanceUID": study_uid, "SeriesInstanceUID": series_uid},
                                    into=store))
-        second = list(peer.retrieve("study", {"StudyInstanceUID": indexed_site.study_uid(2)}, into=store))
+        second = list(peer.retrieve("study", {"StudyInstanceUID": indexed_site.study_uids()[1]}, into=store))
         assert peer.pool.opened == 1
     assert first[-1].completed == len(first) - 1 >= 1
     assert second[-1].completed == 1 and second[0].ok

@@ -20,6 +20,9 @@ import attrs
 import pydicom
 import pytest
 
+from gantry.testing.datasets import make_dataset
+from gantry.testing.index import IndexedSite, indexed_site
+
 from gantry_dimse.testing import DCMTK_ENV, dcmtk, free_port, listeners, no_threads_left, wait_until
 
 #: (study, series, instances) of one patient: study 1 has three instances in two series.
@@ -65,44 +68,14 @@ def _accepts(port: int) -> bool:
     return True
 
 
-@attrs.frozen
-class MovingSite:
-    kernel: Any
-    database: str
-
-    def instances(self, study_uid: str) -> set[str]:
-        backend = self.kernel.open_storage(self.database)
-        try:
-            return {row["SOPInstanceUID"] for row in backend.query("instance", {"StudyInstanceUID": study_uid})}
-        finally:
-            backend.close()
-
-    def study_uid(self, study: int) -> str:
-        backend = self.kernel.open_storage(self.database)
-        try:
-            return sorted(row["StudyInstanceUID"] for row in backend.query("study", {}))[study - 1]
-        finally:
-            backend.close()
-
-
 @pytest.fixture
-def moving_site(tmp_path: Path, make_kernel: Callable[..., Any], destination: StoreScp) -> MovingSite:
-    from gantry.session import Session
-    from gantry.testing.datasets import make_dataset, write_dataset
-
-    folder = tmp_path / "archive"
-    folder.mkdir()
-    for study, series, instances in ARCHIVE:
-        for instance in range(1, instances + 1):
-            dataset = make_dataset(patient=1, study=study, series=series, instance=instance, rows=4, columns=4)
-            write_dataset(dataset, folder / f"{study}-{series}-{instance}.dcm")
-    database = f"sqlite:///{tmp_path / 'index.db'}"
-    config = {"storage": {"database": database, "store": str(tmp_path / "store")},
-              "cmove": {"destinations": [{"ae": DESTINATION_AE, "host": "127.0.0.1", "port": destination.port}]}}
-    kernel = make_kernel(config=config, discover=True)
-    with Session(database, kernel=kernel) as session:
-        session.ingest(folder)
-    return MovingSite(kernel=kernel, database=database)
+def moving_site(tmp_path: Path, destination: StoreScp) -> IndexedSite:
+    """The archive indexed, with ``DESTINATION_AE`` (the test's storescp) as a move destination."""
+    destinations = [{"ae": DESTINATION_AE, "host": "127.0.0.1", "port": destination.port}]
+    return indexed_site(tmp_path, [
+        make_dataset(patient=1, study=study, series=series, instance=instance, rows=4, columns=4)
+        for study, series, instances in ARCHIVE for instance in range(1, instances + 1)],
+        config={"cmove": {"destinations": destinations}})
 
 
 @pytest.fixture

@@ -10,6 +10,9 @@ from typing import Any
 import attrs
 import pytest
 
+from gantry.testing.datasets import make_dataset
+from gantry.testing.index import indexed_site
+
 from gantry_dimse.testing import listeners, no_threads_left
 
 
@@ -27,24 +30,12 @@ class CommitSite:
 
 
 @pytest.fixture
-def commit_site(tmp_path: Path, make_kernel: Callable[..., Any]) -> CommitSite:
-    from gantry.session import Session
-    from gantry.testing.datasets import make_dataset, write_dataset
-
-    folder = tmp_path / "archive"
-    folder.mkdir()
-    references = []
-    for instance in range(1, 4):
-        dataset = make_dataset(patient=1, study=1, series=1, instance=instance, rows=4, columns=4)
-        references.append((str(dataset.SOPClassUID), str(dataset.SOPInstanceUID)))
-        write_dataset(dataset, folder / f"{instance}.dcm")
-    database = f"sqlite:///{tmp_path / 'index.db'}"
-    kernel = make_kernel(config={"storage": {"database": database, "store": str(tmp_path / "store")}},
-                         discover=True)
-    with Session(database, kernel=kernel) as session:
-        session.ingest(folder)
-        assert session.count("instance") == len(references)
-    return CommitSite(kernel=kernel, references=references)
+def commit_site(tmp_path: Path) -> CommitSite:
+    datasets = [make_dataset(patient=1, study=1, series=1, instance=n, rows=4, columns=4) for n in range(1, 4)]
+    site = indexed_site(tmp_path, datasets)
+    references = [(str(d.SOPClassUID), str(d.SOPInstanceUID)) for d in datasets]
+    assert len(site.query("instance")) == len(references)
+    return CommitSite(kernel=site.kernel, references=references)
 
 
 @pytest.fixture
