@@ -9,7 +9,7 @@ MEMBERS := kernel $(patsubst %/pyproject.toml,%,$(wildcard plugins/*/*/pyproject
 STAMP := $(VENV)/.installed
 # Debian packages the test suite uses as real peers: dcmtk and GDCM cross-check the codecs,
 # PostgreSQL proves the gantry-postgres backend, dicom3tools (dciodvfy) validates de-identified output.
-DEBIAN_PACKAGES ?= dcmtk libgdcm-tools postgresql dicom3tools
+DEBIAN_PACKAGES ?= dcmtk libgdcm-tools postgresql dicom3tools orthanc orthanc-dicomweb
 SAMPLE := out/sample
 
 .PHONY: run test install system-packages benchmark clean

@@ -80,3 +80,20 @@ def postgres_server() -> Iterator[Any]:
     server = PostgresServer.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def orthanc_server() -> Iterator[Any]:
+    """One real Orthanc (with DICOMweb) for the test session (see :mod:`gantry.testing.orthanc`).
+
+    Tests share it: call ``orthanc_server.clear()`` first when a test counts what is stored, and
+    ``orthanc_server.add_modality(name, ae, port)`` to point it at a listener of the test's own.
+    """
+    from gantry.testing.orthanc import OrthancServer
+
+    if not OrthancServer.available():
+        pytest.fail("Orthanc is not installed: `make test` installs the Debian packages 'orthanc' and "
+                    "'orthanc-dicomweb'")
+    server = OrthancServer.start()
+    yield server
+    server.stop()
