@@ -333,8 +333,10 @@ class Kernel:
             raise NotDicomError(f"{what} is not DICOM (first bytes recognised by none of: {tried})")
         return self.call("reader", kind, source, what=what, offers=accepting, **options)
 
-    def scan(self, path: str | os.PathLike[str], keywords: tuple[str, ...] | list[str]) -> dict[str, str]:
+    def scan(self, path: str | os.PathLike[str] | bytes, keywords: tuple[str, ...] | list[str]) -> dict[str, str]:
         """The listed top-level attributes of a file as index text (see :mod:`gantry.header`).
+        ``path`` may also be a whole file's bytes (a received instance): the fast scan reads them
+        in place, pydicom otherwise.
 
         The best-ranked reader's fast ``scan`` does it when it has one (it tells non-DICOM apart
         itself, which saves opening the file twice); when it has none, says "not DICOM" while
@@ -353,6 +355,8 @@ class Kernel:
             except Exception as err:  # the full readers below have the last word on this file
                 log.debug("scan.fell_back_to_read", provider=offers[0].provider,
                           error_type=type(err).__name__, error=Phi(str(err)))
+        if isinstance(path, bytes | bytearray | memoryview):
+            return _scan_bytes(bytes(path), keywords)
         with open(path, "rb") as stream:
             head = stream.read(SNIFF_BYTES)
         offers = [offer for offer in offers
@@ -480,3 +484,23 @@ class Kernel:
 def _describe_object(plugin: Any) -> str:
     module = getattr(plugin, "__name__", None) or type(plugin).__module__
     return f"{module} (in-process)"
+
+
+def _scan_bytes(data: bytes, keywords: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """``Kernel.scan`` of a file's bytes when no fast scan took them: pydicom reads them."""
+    import io
+
+    from pydicom import dcmread
+
+    from gantry.header import text_values
+
+    try:
+        # force: a raw dataset (no preamble, no File Meta) is read as the part10 reader reads it.
+        dataset = dcmread(io.BytesIO(data), stop_before_pixels=True, force=True)
+    except Exception as err:
+        raise NotDicomError(f"received bytes are not readable DICOM: {type(err).__name__}: {err}") from err
+    if "TransferSyntaxUID" not in dataset.file_meta:  # a raw dataset: the encoding it was read in
+        implicit, little = dataset.original_encoding
+        dataset.file_meta.TransferSyntaxUID = ("1.2.840.10008.1.2" if implicit else
+                                               "1.2.840.10008.1.2.1" if little else "1.2.840.10008.1.2.2")
+    return text_values(dataset, keywords)

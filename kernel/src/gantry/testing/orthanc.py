@@ -127,9 +127,10 @@ class OrthancServer:
         """Store one DICOM file's bytes through ``POST /instances``."""
         return dict(self.rest("POST", "/instances", data))
 
-    def add_modality(self, name: str, ae_title: str, port: int, host: str = "127.0.0.1") -> None:
-        """Tell the running Orthanc about a DICOM node (``PUT /modalities/NAME``), e.g. our listener."""
-        self.rest("PUT", f"/modalities/{name}", {"AET": ae_title, "Host": host, "Port": port})
+    def add_modality(self, name: str, ae_title: str, port: int, host: str = "127.0.0.1", **options: Any) -> None:
+        """Tell the running Orthanc about a DICOM node (``PUT /modalities/NAME``), e.g. our listener.
+        ``options`` are more of the modality's keys, e.g. ``UseDicomTls=True``."""
+        self.rest("PUT", f"/modalities/{name}", {"AET": ae_title, "Host": host, "Port": port, **options})
 
     def clear(self) -> None:
         """Delete every stored patient (for a server shared by several tests)."""

@@ -100,3 +100,31 @@ def test_batches_keep_within_128_contexts_and_keep_the_order():
     assert all(batch.context_count <= MAX_CONTEXTS for batch in batches)
     assert [entry for batch in batches for entry in batch.entries] == entries
     assert batches[0].contexts()[0] == ("1.2.3.0", (RLE_LOSSLESS,))  # the file's own syntax first
+
+
+def test_several_associations_share_the_files_out_and_results_keep_their_order(installed_kernel, storescp,
+                                                                             tmp_path):
+    from gantry.testing.datasets import make_dataset, write_dataset
+
+    folder = tmp_path / "many"
+    folder.mkdir()
+    paths = [write_dataset(make_dataset(instance=number + 1, rows=8, columns=8), folder / f"{number:02d}.dcm")
+             for number in range(20)]
+    (folder / "10-not-dicom.dcm").write_bytes(b"not DICOM at all")
+    peer = storescp("--fork")  # a child process per association: several at once
+    seen: list[int] = []
+    with installed_kernel.open_transport(peer.url) as transport:
+        results = list(transport.store([str(folder)], associations=4, progress=lambda done, total: seen.append(done)))
+        opened = transport.pool.opened
+    assert [result.source for result in results] == sorted(map(str, [*paths, folder / "10-not-dicom.dcm"]))
+    assert [result.ok for result in results].count(True) == 20
+    assert [result.reason for result in results if not result.ok] == ["not a DICOM file"]
+    assert opened == 4
+    assert sorted(seen) == list(range(1, 22))
+    assert set(received(peer.out)) == {result.sop_instance_uid for result in results if result.ok}
+
+
+def test_associations_must_be_at_least_one(installed_kernel, storescp, ct_folder):
+    peer = storescp()
+    with installed_kernel.open_transport(peer.url) as transport, pytest.raises(ValueError, match="at least 1"):
+        list(transport.store([ct_folder.path], associations=0))

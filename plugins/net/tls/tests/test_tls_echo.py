@@ -45,14 +45,38 @@ def test_mutual_tls_echo(tls_listener, client_settings):
     assert ours.accepted == 1  # the echo and the check shared the pooled association
 
 
-def test_a_client_without_a_certificate_is_refused_when_one_is_required(tls_listener, pki):
-    ours = tls_listener(require_client_cert=True)
-    with open_transport(url(ours.port, query="?retries=0"), {"ca_file": str(pki.ca)}) as peer:
+@pytest.mark.parametrize("attempt", range(5))  # the refusal races the A-ASSOCIATE-RQ: try it a few times
+def test_a_client_without_a_certificate_is_told_the_tls_1_3_server_requires_one(tls_listener, pki, waits,
+                                                                                 attempt):
+    ours = tls_listener(require_client_cert=True, minimum_version="1.3")
+    with open_transport(url(ours.port), {"ca_file": str(pki.ca)}) as peer:
         # TLS 1.3 finishes the client's side of the handshake before the server checks for a
-        # certificate, so the client only sees the connection closed (an abort), not the reason.
-        with pytest.raises(TransportError, match="TLS handshake|aborted"):
+        # certificate: the refusal is an alert after it, never to be mistaken for an abort.
+        with pytest.raises(TransportError, match=r"requires a client certificate .*\[tls\] cert_file and "
+                                                 r"key_file") as refused:
             peer.echo()
+        assert "aborted" not in str(refused.value)
+        assert peer.breaker.state == "closed"  # the node is up: its breaker does not count this
+    assert waits == []  # failed at once: the same request would be refused again
     assert ours.accepted == 0
+
+
+def test_a_client_without_a_certificate_gets_a_hint_from_a_tls_1_2_server(tls_listener, pki, waits):
+    ours = tls_listener(require_client_cert=True)
+    context = client_ssl_context({"ca_file": str(pki.ca)})
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    with open_dimse_transport(url(ours.port), ssl_context=context) as peer:
+        with pytest.raises(TransportError, match="TLS handshake .* failed: .*requires a client certificate, "
+                                                 r"configure \[tls\] cert_file and key_file"):
+            peer.echo()
+    assert waits == [] and ours.accepted == 0
+
+
+def test_a_client_without_a_certificate_is_served_when_none_is_required(tls_listener, pki):
+    ours = tls_listener(minimum_version="1.3")
+    with open_transport(url(ours.port), {"ca_file": str(pki.ca)}) as peer:
+        assert peer.echo().ok
+        assert negotiated(peer)[0] == "TLSv1.3"
 
 
 def test_a_server_certificate_from_another_ca_fails_verification_once(tls_listener, client_settings, pki,

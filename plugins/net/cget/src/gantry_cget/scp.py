@@ -1,5 +1,6 @@
 """The C-GET SCP: sends the instances the index holds for a retrieve request back as C-STORE
-sub-operations on the requestor's own association.
+sub-operations on the requestor's own association, each in its stored syntax when the requestor
+accepted a context for it, transcoded losslessly otherwise (:mod:`gantry_cget.sending`).
 
 The identifier's keys at the request's level and above (the unique key of that level must have a
 value: C-GET retrieves named entities, PS3.4 C.4.3.1.3) become ``backend.query("instance", ...)``
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pydicom import Dataset, dcmread
+from pydicom import Dataset
 from pynetdicom import evt
 
 from gantry import StorageError
@@ -25,7 +26,8 @@ from gantry_cfind.identifiers import MESSAGE_KEYWORDS
 from gantry_cfind.models import LEVELS_BY_WIRE
 from gantry_cfind.scp import CANCELLED, DOES_NOT_MATCH_SOP_CLASS, PENDING, UNABLE_TO_PROCESS, matchable_keywords
 from gantry_cget.models import GET_SOP_CLASSES
-from gantry_cstore.scp import storage_sop_classes
+from gantry_cget.sending import accepted_storage, dataset_to_send, instance_to_send
+from gantry_cstore.scp import decodable_syntaxes, storage_sop_classes
 from gantry_dimse.services import ScpRole, failure_status
 
 log = get_logger(__name__)
@@ -34,8 +36,10 @@ log = get_logger(__name__)
 class GetScp:
     """Answers C-GET requests from ``backend`` (see the module docstring)."""
 
-    def __init__(self, backend: Any) -> None:
+    def __init__(self, backend: Any, kernel: Any = None) -> None:
         self.backend = backend
+        self.kernel = kernel
+        """For transcoding an instance the requestor takes in no syntax of its own."""
 
     def handle_get(self, event: Any) -> Iterator[Any]:
         request: Dataset = event.identifier
@@ -57,18 +61,20 @@ class GetScp:
             yield failure_status(UNABLE_TO_PROCESS, f"the index cannot answer: {err}"), None
             return
         yield len(rows)
+        accepted = accepted_storage(event.assoc)
         for row in rows:
             if event.is_cancelled:
                 yield CANCELLED, None
                 return
-            yield PENDING, instance_to_send(row, "cget")
+            yield PENDING, dataset_to_send(self.kernel, row, accepted, "cget")
 
-    def role(self) -> ScpRole:
+    def role(self, transfer_syntaxes: tuple[str, ...] = ()) -> ScpRole:
         storage = storage_sop_classes()
-        # The storage classes only as role selection: the listener adds them when no C-STORE SCP
-        # did, and otherwise keeps that SCP's transfer syntaxes.
+        # The storage classes only as role selection: the listener adds them (with these syntaxes,
+        # compressed ones included) when no C-STORE SCP did, and otherwise keeps that SCP's.
         return ScpRole(service="C-GET", abstract_syntaxes=tuple(GET_SOP_CLASSES.values()),
-                       role_selection=storage, handlers=((evt.EVT_C_GET, self.handle_get),), close=self.close)
+                       transfer_syntaxes=transfer_syntaxes, role_selection=storage,
+                       handlers=((evt.EVT_C_GET, self.handle_get),), close=self.close)
 
     def close(self) -> None:
         """Close the backend (once: a listener may be stopped twice)."""
@@ -79,7 +85,7 @@ class GetScp:
 
 def get_scp(kernel: Any) -> ScpRole:
     """The role ``gantry listen`` adds: answers from the site's ``storage.database``."""
-    return GetScp(kernel.open_storage(kernel.config.storage.database)).role()
+    return GetScp(kernel.open_storage(kernel.config.storage.database), kernel).role(decodable_syntaxes(kernel))
 
 
 def request_filters(request: Dataset, level: str) -> dict[str, str]:
@@ -90,16 +96,4 @@ def request_filters(request: Dataset, level: str) -> dict[str, str]:
             and (text := text_of(item.value, item.VR)) and text != "*"}
 
 
-def instance_to_send(row: dict[str, Any], what: str = "retrieve") -> Dataset:
-    """The dataset of an index row for a C-STORE sub-operation, or a placeholder naming its UID
-    when the file cannot be read (pynetdicom then counts that sub-operation as failed)."""
-    try:
-        return dcmread(row["location"])
-    except Exception as err:
-        # pynetdicom counts a sub-operation whose send raises as failed and lists the UID it
-        # finds: a dataset with only that UID cannot be sent, so it fails with it named.
-        log.warning(f"{what}.unreadable", location=Phi(row.get("location")),
-                    error=Phi(f"{type(err).__name__}: {err}"))
-        placeholder = Dataset()
-        placeholder.SOPInstanceUID = row.get("SOPInstanceUID", "")
-        return placeholder
+__all__ = ["GetScp", "get_scp", "instance_to_send", "request_filters"]

@@ -1,8 +1,10 @@
 """The C-GET SCU: ``peer.retrieve(level, keys, into=store)`` on a ``dicom://`` adapter.
 
 The peer sends the matching instances back as C-STORE sub-operations on the *same* association,
-so the association proposes the storage classes with SCP/SCU role selection (we are their SCP)
-and binds a C-STORE handler for as long as the C-GET runs. Each instance is written durably into
+so the association proposes the storage classes with SCP/SCU role selection (we are their SCP):
+native syntaxes for each, and for the common image classes the compressed syntaxes our codecs
+decode, so compressed instances come as they are stored (see :mod:`gantry_cget.models`). It
+binds a C-STORE handler for as long as the C-GET runs. Each instance is written durably into
 ``into`` (an instance store) before the peer hears success. Results are collected while the
 association is lent, then handed back: one RetrieveResult per instance received, then a final one
 with the peer's sub-operation counts. A failure status is a TransportError naming its meaning.
@@ -19,21 +21,17 @@ from pynetdicom import evt
 
 from gantry import InstanceConflict, StorageError, TransportError
 from gantry.transport import RetrieveResult
-from gantry.uids import EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN
+from gantry.uids import NATIVE
 
 from gantry_cfind.scu import prepare_query
-from gantry_cget.models import GET_SOP_CLASSES, offered_storage_classes
-from gantry_cstore.scp import CANNOT_UNDERSTAND, OUT_OF_RESOURCES, SUCCESS, index_attributes
+from gantry_cget.models import GET_SOP_CLASSES, offered_contexts
+from gantry_cstore.scp import CANNOT_UNDERSTAND, OUT_OF_RESOURCES, SUCCESS, decodable_syntaxes, index_attributes
 from gantry_dimse.services import AssociationLost, DimseChannel
 
 PENDING = 0xFF00
 CANCELLED = 0xFE00
 WARNING = 0xB000
 MESSAGE_ID = 1
-#: One context per storage class (the 128-context limit allows no more), so native syntaxes only:
-#: the peer must hold a context matching a *compressed* file's own syntax to send it, while any
-#: native context can carry any native file. Compressed instances are not retrievable yet.
-RECEIVED_SYNTAXES = (EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN)
 
 
 def get_scu(channel: DimseChannel, level: str, keys: Mapping[str, str], *, into: Any,
@@ -42,8 +40,10 @@ def get_scu(channel: DimseChannel, level: str, keys: Mapping[str, str], *, into:
     or a folder opened as one through the adapter's kernel)."""
     identifier, _find_class = prepare_query(channel.url, level, keys, model)
     sop_class = GET_SOP_CLASSES[model]
-    store = _instance_store(channel, into)
-    storage_classes = offered_storage_classes()
+    kernel = _kernel(channel)
+    store = _instance_store(kernel, channel.url, into)
+    contexts = offered_contexts(uid for uid in decodable_syntaxes(kernel) if uid not in NATIVE)
+    storage_classes = tuple(dict.fromkeys(uid for uid, _syntaxes in contexts))
 
     def retrieve(association: Any) -> list[RetrieveResult]:
         receiver = Receiver(store)
@@ -54,8 +54,7 @@ def get_scu(channel: DimseChannel, level: str, keys: Mapping[str, str], *, into:
             association.unbind(evt.EVT_C_STORE, receiver.handle_store)
         return [*receiver.results, final]
 
-    return iter(channel.run((sop_class,), retrieve, contexts=[(uid, RECEIVED_SYNTAXES) for uid in storage_classes],
-                            scp_roles=storage_classes))
+    return iter(channel.run((sop_class,), retrieve, contexts=contexts, scp_roles=storage_classes))
 
 
 class Receiver:
@@ -116,19 +115,24 @@ def status_text(status: Dataset) -> str:
     from pynetdicom.status import QR_GET_SERVICE_CLASS_STATUS
 
     code = int(status.Status)
-    meaning = QR_GET_SERVICE_CLASS_STATUS.get(code, ("", "unknown status"))[1]
+    # pynetdicom has no text for Success: without the fallback a final reason read "status 0x0000 ()".
+    meaning = QR_GET_SERVICE_CLASS_STATUS.get(code, ("", "unknown status"))[1] or ("Success" if code == SUCCESS else "")
     comment = str(status.get("ErrorComment", "") or "").strip()
     return f"status 0x{code:04X} ({meaning})" + (f": {comment}" if comment else "")
 
 
-def _instance_store(channel: DimseChannel, into: Any) -> Any:
+def _instance_store(kernel: Any, url: str, into: Any) -> Any:
     if into is None:
-        raise TransportError(f"{channel.url}: C-GET needs `into`: an instance store or a folder")
+        raise TransportError(f"{url}: C-GET needs `into`: an instance store or a folder")
     if not isinstance(into, (str, os.PathLike)):
         return into
-    kernel = channel.kernel
-    if kernel is None:
-        from gantry.kernel import Kernel
-
-        kernel = Kernel.from_config()
     return kernel.open_instance_store(os.fspath(into))
+
+
+def _kernel(channel: DimseChannel) -> Any:
+    """The adapter's kernel (its codecs say which compressed syntaxes to offer), or the site's."""
+    if channel.kernel is not None:
+        return channel.kernel
+    from gantry.kernel import Kernel
+
+    return Kernel.from_config()

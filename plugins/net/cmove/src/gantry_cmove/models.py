@@ -13,8 +13,9 @@ CANCELLED = 0xFE00
 WARNING = 0xB000
 DESTINATION_UNKNOWN = 0xA801
 
-#: PS3.4 C.4.2.1.5 names, where pynetdicom's wording is looser ("Move destination unknown").
-MEANINGS = {DESTINATION_UNKNOWN: "Move Destination Unknown"}
+#: PS3.4 C.4.2.1.5 names, where pynetdicom's wording is looser ("Move destination unknown") or
+#: missing (it has no text for Success, so a final result's reason read "status 0x0000 ()").
+MEANINGS = {SUCCESS: "Success", DESTINATION_UNKNOWN: "Move Destination Unknown"}
 
 
 def meaning(code: int) -> str:

@@ -5,9 +5,12 @@ pynetdicom does the sub-operations: the handler yields the destination ``(host, 
 then the number of sub-operations, then one ``(pending, dataset)`` per instance, which pynetdicom
 sends with C-STORE on its association to the destination, counting and reporting each; it sends
 the final Success, or Warning 0xB000 when some failed. Between instances a C-CANCEL ends it with
-``(cancel, None)``. The association to the destination proposes one context per (SOP class,
-transfer syntax) the files need (gantry-cstore's batch planning) and gets TCP_NODELAY as soon as
-it connects.
+``(cancel, None)``. The associations to the destination propose one context per (SOP class,
+transfer syntax) the files need (gantry-cstore's batch planning), several in sequence when the
+matches need more than 128 (:mod:`gantry_cmove.subassociations`); each gets TCP_NODELAY as soon
+as it connects, and TLS when the destination says ``tls`` (the site's ``[tls]`` client settings).
+An instance goes in its stored syntax when the destination took it, transcoded losslessly to a
+syntax it took otherwise (:mod:`gantry_cget.sending`).
 """
 
 from __future__ import annotations
@@ -19,23 +22,21 @@ from pydicom import Dataset
 from pynetdicom import evt
 from pynetdicom.presentation import build_context
 
-from gantry import StorageError
+from gantry import GantryError, StorageError
 from gantry.log import Phi, get_logger
 from gantry.storage import LEVEL_KEYS
 
 from gantry_cfind.models import LEVELS_BY_WIRE
 from gantry_cfind.scp import DOES_NOT_MATCH_SOP_CLASS, UNABLE_TO_PROCESS
-from gantry_cget.scp import instance_to_send, request_filters
+from gantry_cget.scp import request_filters
+from gantry_cget.sending import dataset_to_send
 from gantry_cmove.models import CANCELLED, MOVE_SOP_CLASSES, PENDING
 from gantry_cmove.settings import Destination, MoveSettings
-from gantry_cstore.batches import MAX_CONTEXTS, Batch
-from gantry_cstore.scu import identify
+from gantry_cmove.subassociations import VERIFICATION, SubAssociations, plan
 from gantry_dimse.services import ScpRole, failure_status
-from gantry_dimse.sockets import association_socket, set_nodelay
 
 log = get_logger(__name__)
 
-VERIFICATION = "1.2.840.10008.1.1"
 UNKNOWN_DESTINATION = (None, None)
 
 
@@ -46,6 +47,7 @@ class MoveScp:
         self.kernel = kernel
         self.backend = backend
         self.settings = settings
+        self._ssl_context: Any = None
 
     def handle_move(self, event: Any) -> Iterator[Any]:
         destination = self.settings.destination(str(event.move_destination or ""))
@@ -53,27 +55,44 @@ class MoveScp:
             log.warning("cmove.unknown_destination", destination=str(event.move_destination))
             yield UNKNOWN_DESTINATION
             return
+        try:
+            tls_args = self._tls_args(destination)
+        except (GantryError, ImportError) as err:  # gantry-tls missing, or its files unreadable
+            log.error("cmove.tls_unavailable", destination=destination.ae,
+                      error=str(err) if isinstance(err, GantryError) else "gantry-tls is not installed")
+            yield UNKNOWN_DESTINATION
+            return
         rows_or_failure = self._matches(event.identifier)
         if isinstance(rows_or_failure, Dataset):
             # pynetdicom opens the destination association before it reads a status, so a
             # refused request still needs a (minimal) association to send nothing on.
-            yield _address(destination, [build_context(VERIFICATION)])
+            yield SubAssociations(event.assoc.ae, destination.host, destination.port, destination.ae,
+                                  [[build_context(VERIFICATION)]], tls_args).destination()
             yield 1
             yield rows_or_failure, None
             return
-        rows = rows_or_failure
-        batch = Batch()
-        for row in rows:
-            batch.add(identify(self.kernel, row["location"]))
-        # Instances whose context does not fit fail their sub-operation (pynetdicom finds no context).
-        contexts = [build_context(uid, list(syntaxes)) for uid, syntaxes in batch.contexts()[:MAX_CONTEXTS]]
-        yield _address(destination, contexts or [build_context(VERIFICATION)])
-        yield len(rows)
-        for row in rows:
+        groups, order = plan(self.kernel, rows_or_failure)
+        associations = SubAssociations(event.assoc.ae, destination.host, destination.port, destination.ae,
+                                       groups, tls_args)
+        yield associations.destination()
+        yield len(order)
+        for group, row in order:
             if event.is_cancelled:
                 yield CANCELLED, None
                 return
-            yield PENDING, instance_to_send(row, "cmove")
+            associations.enter(group)
+            yield PENDING, dataset_to_send(self.kernel, row, associations.accepted(), "cmove")
+
+    def _tls_args(self, destination: Destination) -> tuple[Any, str] | None:
+        """pynetdicom's ``(client SSL context, server host name)`` for a TLS destination."""
+        if not destination.tls:
+            return None
+        if self._ssl_context is None:
+            from gantry_tls.contexts import client_ssl_context  # gantry-tls: only for TLS destinations
+
+            self._ssl_context = client_ssl_context(self.kernel.settings("tls") if "tls" in self.kernel.records
+                                                   else None)
+        return self._ssl_context, destination.host
 
     def _matches(self, request: Dataset) -> list[dict[str, Any]] | Dataset:
         """The index rows to send, or the failure status that refuses the request."""
@@ -105,14 +124,3 @@ def move_scp(kernel: Any) -> ScpRole:
     """The role ``gantry listen`` adds: answers from ``storage.database``, sends to ``cmove.destinations``."""
     settings = MoveSettings.from_mapping(kernel.settings("cmove") if "cmove" in kernel.records else None)
     return MoveScp(kernel, kernel.open_storage(kernel.config.storage.database), settings).role()
-
-
-def _address(destination: Destination, contexts: list[Any]) -> tuple[str, int, dict[str, Any]]:
-    # pynetdicom associates from the listener's AE, which proposes no contexts of its own.
-    return destination.host, destination.port, {"contexts": contexts,
-                                                "evt_handlers": [(evt.EVT_CONN_OPEN, _no_delay)]}
-
-
-def _no_delay(event: Any) -> None:
-    # Before the A-ASSOCIATE-RQ goes out: without it each small C-STORE waits for a delayed ACK.
-    set_nodelay(association_socket(event.assoc))

@@ -1,15 +1,16 @@
-"""The Storage Commitment SCP: answers N-ACTION (Request Storage Commitment) from the index.
+"""The Storage Commitment roles ``gantry listen`` adds: the SCP answering N-ACTION from the index,
+and the receiver of the reports peers send us on a new association.
 
-The N-ACTION handler checks each referenced instance against the site's index (indexed, and
-indexed with the same SOP Class UID) and answers Success; the N-EVENT-REPORT (event type 1, or 2
-with the Failed SOP Sequence) then goes on the same association. It cannot be sent from the
-handler: pynetdicom sends the N-ACTION response only after the handler returns, and the report
-must follow it. So the handler starts a thread that calls ``assoc.send_n_event_report``;
-pynetdicom's send_* methods pause the association's reactor and wait until it is idle, i.e. until
-the handler has returned and the N-ACTION response is out. ``close()`` (the listener's stop)
-waits for those threads.
-
-Not done: sending the report on a new association when the requestor has gone (PS3.4 J.3.3).
+- **N-ACTION** (Request Storage Commitment): every reference is checked against the site's index
+  (indexed, and indexed with the same SOP Class UID: otherwise Failure Reason 0112H or 0119H), the
+  answer is Success, and the N-EVENT-REPORT (event type 1, or 2 with the Failed SOP Sequence) is
+  delivered by :class:`~gantry_commitment.reporting.ReportSender`: on the same association or on
+  a new one, as ``[commitment] report_on`` says.
+- **N-EVENT-REPORT** (a peer reporting on a transaction we asked for, on a new association; it
+  proposes to be the SCP of the Storage Commitment SOP class there, which ``role_selection``
+  accepts): answered Success, handed to the request waiting for it in this process
+  (:data:`~gantry_commitment.pending.PENDING`, by Transaction UID), and recorded in the audit
+  trail, one row per instance, so that a report nobody waits for any more is not lost.
 """
 
 from __future__ import annotations
@@ -22,11 +23,15 @@ from pynetdicom import evt
 
 from gantry import GantryError
 from gantry.log import Phi, get_logger
+from gantry.storage import AuditEvent
 
 from gantry_commitment.model import (
     ALL_COMMITTED, CLASS_INSTANCE_CONFLICT, NO_SUCH_OBJECT_INSTANCE, PROCESSING_FAILURE, REQUEST_COMMITMENT,
-    SOME_FAILED, STORAGE_COMMITMENT_SOP_CLASS, STORAGE_COMMITMENT_SOP_INSTANCE, reference_sequence, references_of,
+    SOME_FAILED, STORAGE_COMMITMENT_SOP_CLASS, reference_sequence, references_of,
 )
+from gantry_commitment.pending import PENDING
+from gantry_commitment.reporting import ReportSender
+from gantry_commitment.settings import CommitmentSettings
 from gantry_dimse.services import ScpRole, failure_status
 
 log = get_logger(__name__)
@@ -35,16 +40,17 @@ SUCCESS = 0x0000
 NO_SUCH_ACTION_TYPE = 0x0123
 MISSING_ATTRIBUTE = 0x0120
 PROCESSING = 0x0110
-
-#: How long close() waits for each report thread.
-JOIN_SECONDS = 10.0
+NO_SUCH_EVENT_TYPE = 0x0113
+NO_SUCH_SOP_CLASS = 0x0118
 
 
 class CommitmentScp:
-    def __init__(self, backend: Any) -> None:
+    """Both Storage Commitment handlers of a listener (see the module docstring)."""
+
+    def __init__(self, kernel: Any, backend: Any, settings: CommitmentSettings | None = None) -> None:
         self.backend = backend
         self._lock = threading.Lock()
-        self._threads: list[threading.Thread] = []
+        self.sender = ReportSender(kernel, settings or CommitmentSettings(), self._audit)
 
     def handle_action(self, event: Any) -> tuple[Any, Dataset | None]:
         if event.action_type != REQUEST_COMMITMENT:
@@ -57,13 +63,43 @@ class CommitmentScp:
         references = references_of(request.get("ReferencedSOPSequence"))
         if not transaction_uid or not references:
             return failure_status(MISSING_ATTRIBUTE, "Transaction UID and Referenced SOP Sequence are required"), None
-        report = self.report(transaction_uid, references)
-        thread = threading.Thread(target=self._send, args=(event.assoc, report),
-                                  name=f"commitment-report-{transaction_uid}", daemon=True)
-        with self._lock:
-            self._threads = [t for t in self._threads if t.is_alive()]
-            self._threads.append(thread)
-        thread.start()
+        # The check runs with the delivery, after the response: the requestor hears at once.
+        self.sender.start(event.assoc, transaction_uid, lambda: self.report(transaction_uid, references))
+        return SUCCESS, None
+
+    def handle_report(self, event: Any) -> tuple[int, None]:
+        """A peer's report on a transaction we requested: hand it over, and audit it."""
+        if str(event.request.AffectedSOPClassUID) != STORAGE_COMMITMENT_SOP_CLASS:
+            return NO_SUCH_SOP_CLASS, None
+        if event.event_type not in (ALL_COMMITTED, SOME_FAILED):
+            return NO_SUCH_EVENT_TYPE, None
+        try:
+            info = event.event_information
+            transaction_uid = str(info.get("TransactionUID", "") or "")
+            committed = references_of(info.get("ReferencedSOPSequence"))
+            failed = [(ref, int(item.get("FailureReason", PROCESSING_FAILURE)))
+                      for ref, item in zip(references_of(info.get("FailedSOPSequence")),
+                                           info.get("FailedSOPSequence") or (), strict=True)]
+        except Exception:
+            return PROCESSING, None
+        if not transaction_uid:
+            return MISSING_ATTRIBUTE, None
+        claimed = PENDING.waiting(transaction_uid)
+        remote = str(event.assoc.requestor.ae_title).strip()
+        base = {"transaction_uid": transaction_uid, "claimed": claimed}
+        events = [AuditEvent(actor=f"dicom:{remote}", action="commitment.committed", sop_instance_uid=uid,
+                             detail={**base, "sop_class_uid": class_uid}) for class_uid, uid in committed]
+        events += [AuditEvent(actor=f"dicom:{remote}", action="commitment.failed", sop_instance_uid=uid,
+                              detail={**base, "sop_class_uid": class_uid, "failure_reason": reason})
+                   for (class_uid, uid), reason in failed]
+        log.info("commitment.report_received", remote_ae=remote, committed=len(committed), failed=len(failed),
+                 claimed=claimed)
+        try:
+            self._audit(events)
+        except GantryError as err:
+            log.warning("commitment.audit_failed", error=Phi(str(err)))
+            return PROCESSING, None
+        PENDING.deliver(transaction_uid, int(event.event_type), info)  # last: the request may end at once
         return SUCCESS, None
 
     def report(self, transaction_uid: str, references: list[tuple[str, str]]) -> tuple[int, Dataset]:
@@ -91,6 +127,8 @@ class CommitmentScp:
             return NO_SUCH_OBJECT_INSTANCE
         try:
             with self._lock:
+                if self.backend is None:  # the listener stopped meanwhile
+                    return PROCESSING_FAILURE
                 if instance_uid not in self.backend.stored_files([instance_uid]):
                     return NO_SUCH_OBJECT_INSTANCE
                 rows = self.backend.query("instance", {"SOPInstanceUID": instance_uid}, fields=["SOPClassUID"])
@@ -103,31 +141,26 @@ class CommitmentScp:
             return CLASS_INSTANCE_CONFLICT
         return None
 
-    def _send(self, assoc: Any, report: tuple[int, Dataset]) -> None:
-        event_type, info = report
-        try:
-            status, _reply = assoc.send_n_event_report(info, event_type, STORAGE_COMMITMENT_SOP_CLASS,
-                                                       STORAGE_COMMITMENT_SOP_INSTANCE)
-        except Exception as err:  # the association went away: nothing else to do on it
-            log.warning("commitment.report_not_sent", error=Phi(str(err)))
-            return
-        if status.get("Status") != SUCCESS:
-            log.warning("commitment.report_refused", status=status.get("Status"))
-
     def role(self) -> ScpRole:
         return ScpRole(service="N-ACTION", abstract_syntaxes=(STORAGE_COMMITMENT_SOP_CLASS,),
-                       handlers=((evt.EVT_N_ACTION, self.handle_action),), close=self.close)
+                       handlers=((evt.EVT_N_ACTION, self.handle_action), (evt.EVT_N_EVENT_REPORT, self.handle_report)),
+                       role_selection=(STORAGE_COMMITMENT_SOP_CLASS,), close=self.close)
+
+    def _audit(self, events: list[AuditEvent]) -> None:
+        with self._lock:
+            if self.backend is not None and events:
+                self.backend.audit(events)
 
     def close(self) -> None:
+        self.sender.close()
         with self._lock:
-            threads, self._threads = self._threads, []
-        for thread in threads:
-            thread.join(JOIN_SECONDS)
-        backend, self.backend = self.backend, None
+            backend, self.backend = self.backend, None
         if backend is not None:
             backend.close()
 
 
 def commitment_scp(kernel: Any) -> ScpRole:
-    """The role ``gantry listen`` adds: answers from the site's ``storage.database``."""
-    return CommitmentScp(kernel.open_storage(kernel.config.storage.database)).role()
+    """The role ``gantry listen`` adds: answers from the site's ``storage.database`` (and audits
+    there), reports as ``[commitment]`` says."""
+    return CommitmentScp(kernel, kernel.open_storage(kernel.config.storage.database),
+                         CommitmentSettings.of(kernel)).role()

@@ -4,7 +4,7 @@ An association may propose at most 128 presentation contexts (PS3.8 9.3.2.2: the
 odd number below 256). Each file needs a context for its own (SOP class, transfer syntax), so that
 its bytes go as they are, plus Explicit and Implicit VR Little Endian for its SOP class, so that a
 peer refusing the file's syntax still leaves us something to transcode to. Consecutive files share
-a batch until the next one would need more contexts than that.
+a batch until the next one would need more contexts than that, or the batch is full.
 """
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ from gantry.transport import StoreResult
 from gantry.uids import EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN
 
 MAX_CONTEXTS = 128
+#: Files per batch (one association each): long enough to amortise the association, short
+#: enough that results and retries come in pieces.
+MAX_BATCH_FILES = 1000
 FALLBACK_SYNTAXES = (EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN)
 
 
@@ -64,13 +67,17 @@ class Batch:
             self.syntaxes.setdefault(entry.sop_class_uid, set(FALLBACK_SYNTAXES)).add(entry.transfer_syntax_uid)
 
 
-def batched(entries: Iterable[Entry], max_contexts: int = MAX_CONTEXTS) -> Iterator[Batch]:
-    """Group entries, in order, into batches that fit one association's contexts."""
-    batch = Batch()
+def batched(entries: Iterable[Entry], max_contexts: int = MAX_CONTEXTS,
+            max_files: int = MAX_BATCH_FILES) -> Iterator[Batch]:
+    """Group entries, in order, into batches that fit one association's contexts and hold at
+    most ``max_files`` files to send."""
+    batch, files = Batch(), 0
     for entry in entries:
-        if isinstance(entry, Outgoing) and batch.outgoing() and batch.needs(entry) > max_contexts:
-            yield batch
-            batch = Batch()
+        if isinstance(entry, Outgoing):
+            if files and (batch.needs(entry) > max_contexts or files >= max_files):
+                yield batch
+                batch, files = Batch(), 0
+            files += 1
         batch.add(entry)
     if batch.entries:
         yield batch

@@ -9,8 +9,8 @@ For each C-STORE, in the association's thread:
 3. the store writes the file atomically and durably (fsync); a failure -> 0xA700;
 4. one transaction indexes it and appends an audit row; a failure removes the file written in
    step 3 (nothing half-written) -> 0xA700;
-5. ``gantry_instance_stored`` is emitted (listeners must be quick: heavier work belongs in jobs
-   that read the index later), then 0x0000.
+5. 0x0000; ``gantry_instance_stored`` is queued for the listener's background worker
+   (``gantry_dimse.notifications``), so a slow hook never delays the response.
 
 An association aborted mid-transfer never reaches step 1: pynetdicom calls the handler only with
 a complete dataset, so it leaves nothing behind.
@@ -30,7 +30,9 @@ from gantry.log import Phi, get_logger
 from gantry.storage import SCAN_KEYWORDS, AuditEvent, IndexRecord
 from gantry.uids import EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN, NATIVE, SHORT_NAMES
 
+from gantry_cstore.received import received_part10
 from gantry_cstore.settings import DEFAULT_STORE, StoreSettings
+from gantry_dimse.notifications import emit_later
 from gantry_dimse.services import ScpRole, failure_status
 
 log = get_logger(__name__)
@@ -55,9 +57,9 @@ class StoreScp:
 
     def handle_store(self, event: Any) -> int | Dataset:
         calling_ae = str(event.assoc.requestor.ae_title).strip()
-        data = event.encoded_dataset()  # preamble, File Meta and the dataset as received
+        data = received_part10(event)  # preamble, File Meta and the dataset as received
         try:
-            attributes = index_attributes(data)
+            attributes = index_attributes(data, self.kernel)
         except ValueError as err:
             return failure_status(CANNOT_UNDERSTAND, str(err))
         try:
@@ -85,8 +87,8 @@ class StoreScp:
                 self.store.delete(stored.location)
             return failure_status(OUT_OF_RESOURCES, "the instance could not be indexed")
         self.received += 1
-        if self.kernel is not None:
-            self.kernel.emit("gantry_instance_stored", instance=record)
+        # Queued for the listener's background worker: a slow hook never delays this response.
+        emit_later(event, self.kernel, "gantry_instance_stored", instance=record)
         return SUCCESS
 
     def role(self, sop_classes: tuple[str, ...], transfer_syntaxes: tuple[str, ...]) -> ScpRole:
@@ -144,19 +146,20 @@ def decodable_syntaxes(kernel: Any) -> tuple[str, ...]:
     return tuple(compressed + native)
 
 
-def index_attributes(data: bytes) -> dict[str, str]:
+def index_attributes(data: bytes, kernel: Any = None) -> dict[str, str]:
     """The index attributes of a received instance's bytes (ValueError when unreadable or
-    without its UIDs): what the C-STORE SCP and a C-GET SCU index or check."""
-    from pydicom import dcmread
-
+    without its UIDs): what the C-STORE SCP and a C-GET SCU index or check. With a kernel its
+    fast header scan reads them in place (a fifth of pydicom's time); pydicom otherwise."""
     try:
-        dataset = dcmread(io.BytesIO(data), stop_before_pixels=True)
-        attributes = text_values(dataset, SCAN_KEYWORDS)
+        if kernel is not None:
+            attributes = kernel.scan(data, SCAN_KEYWORDS)
+        else:
+            from pydicom import dcmread
+
+            attributes = text_values(dcmread(io.BytesIO(data), stop_before_pixels=True), SCAN_KEYWORDS)
     except Exception as err:
         raise ValueError(f"unreadable dataset: {type(err).__name__}") from err
     missing = [keyword for keyword in REQUIRED_UIDS if not attributes.get(keyword)]
     if missing:
         raise ValueError(f"missing {', '.join(missing)}")
     return attributes
-
-

@@ -22,9 +22,12 @@ from pynetdicom.presentation import build_context, build_role
 
 from gantry import TransportError
 
+from gantry_dimse import pynetdicom_setup  # noqa: F401 -- pynetdicom as Gantry runs it
+from gantry_dimse.reads import read_whole_pdus
 from gantry_dimse.retry import ConnectFailure
 from gantry_dimse.settings import Timeouts
-from gantry_dimse.sockets import ConnectingSocket, ConnectingSSLSocket, set_nodelay
+from gantry_dimse.sockets import (CLIENT_CERTIFICATE, ConnectingSocket, ConnectingSSLSocket, limit_pdu_length,
+                                  needs_client_certificate, pdu_limit, set_nodelay)
 
 #: Association result codes in A-ASSOCIATE-RJ (PS3.8 9.3.4).
 REJECTED_TRANSIENT = 2
@@ -78,6 +81,8 @@ class ClientAE(AE):
 
     def _create_socket(self, assoc: Any, address: Any, tls_args: tuple[ssl.SSLContext, str] | None = None) -> Any:
         wrapper = super()._create_socket(assoc, address, None)
+        read_whole_pdus(wrapper)
+        limit_pdu_length(wrapper, pdu_limit(self.maximum_pdu_size))  # a 4 GB header is not allocated
         if wrapper.socket is not None:
             wrapper.socket = ConnectingSocket.adopt(wrapper.socket)
             set_nodelay(wrapper.socket)
@@ -124,10 +129,24 @@ def open_association(ae: ClientAE, key: AssociationKey) -> Any:
         raise AssociationRejected(
             f"{key.endpoint} accepted the association but none of the presentation contexts "
             f"({', '.join(key.abstract_syntaxes + tuple(uid for uid, _ in key.contexts))})")
-    error = getattr(getattr(assoc, _CONNECTING_SOCKET, None), "connect_error", None)
+    sock = getattr(assoc, _CONNECTING_SOCKET, None)
+    error = getattr(sock, "connect_error", None)
+    tls_error = getattr(sock, "tls_error", None)
+    for refusal in (error, tls_error):
+        if needs_client_certificate(refusal):
+            # TLS 1.3 refuses after our side of the handshake (an alert); retrying without a
+            # certificate would be refused again.
+            raise TLSFailure(f"{key.endpoint} requires a client certificate and refused the connection "
+                             f"without one: configure [tls] cert_file and key_file (a certificate its "
+                             f"CA trusts)") from refusal
     if isinstance(error, ssl.SSLError):
         # A certificate the peer or we refuse will be refused again: not worth a retry.
-        raise TLSFailure(f"TLS handshake with {key.endpoint} failed: {error}") from error
+        hint = ""
+        if "HANDSHAKE_FAILURE" in str(error.reason or "").upper() and not getattr(
+                ae.ssl_context, CLIENT_CERTIFICATE, True):
+            # TLS 1.2 says no more than "handshake failure" when a certificate was required.
+            hint = " (if the server requires a client certificate, configure [tls] cert_file and key_file)"
+        raise TLSFailure(f"TLS handshake with {key.endpoint} failed: {error}{hint}") from error
     if isinstance(error, TimeoutError):
         raise ConnectFailure(f"TCP connection to {key.endpoint} timed out after {ae.connection_timeout} s", error)
     if error is not None:

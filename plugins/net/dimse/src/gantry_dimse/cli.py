@@ -72,10 +72,13 @@ def echo_command(ctx: click.Context, kernel: Any, url: str, count: int, as_json:
 @click.option("--store", "store", metavar="DIR", default=None,
               help="Keep received instances here (default: storage.store in the configuration).")
 @click.option("--max-associations", type=click.IntRange(1, 1000), default=None,
-              help="Associations served at once (default: dimse.max_associations, 10).")
+              help="Associations served at once, per process (default: dimse.max_associations, 10).")
+@click.option("--processes", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Serve the port from this many processes (the OS shares connections out among "
+                   "them): receiving scales past one interpreter lock.")
 @pass_kernel
 def listen_command(kernel: Any, url: str, allow: tuple[str, ...], database: str | None, store: str | None,
-                   max_associations: int | None) -> None:
+                   max_associations: int | None, processes: int) -> None:
     """Answer DIMSE requests as URL (dicom://OURAE@host:port, e.g. dicom://GANTRY@0.0.0.0:11112)
     until Ctrl-C. Every service with an active SCP provider is answered (C-ECHO built in;
     C-STORE with gantry-cstore, into --db and --store)."""
@@ -84,6 +87,7 @@ def listen_command(kernel: Any, url: str, allow: tuple[str, ...], database: str 
     from gantry_dimse.listener import Listener
     from gantry_dimse.settings import DimseSettings
     from gantry_dimse.urls import parse_dicom_url
+    from gantry_dimse.workers import start_workers, stop_on_sigterm, stop_workers
 
     if database or store:
         # SCP providers read the site's storage from the kernel's configuration: override it for
@@ -91,35 +95,39 @@ def listen_command(kernel: Any, url: str, allow: tuple[str, ...], database: str 
         storage = kernel.config.storage
         storage = attrs.evolve(storage, database=database or storage.database, store=store or storage.store)
         kernel.config = attrs.evolve(kernel.config, storage=storage)
-    listener = None
+    stop_on_sigterm()
+    listener, workers = None, []
     try:
         settings = DimseSettings.from_mapping(kernel.settings("dimse"))
         if max_associations is not None:
             settings = attrs.evolve(settings, max_associations=max_associations)
         address = parse_dicom_url(_as_url(url), settings)
         listener = Listener(kernel, address.called_ae, address.host, address.port, allow=allow,
-                            settings=settings, ssl_context=_server_ssl_context(kernel, address))
+                            settings=settings, ssl_context=server_ssl_context(kernel) if address.secure else None,
+                            reuse_port=processes > 1)
         listener.start()
+        workers = start_workers(processes - 1, kernel.config, listener.ae_title, address.host, address.port,
+                                listener.allow, settings, address.secure)
     except GantryError as err:
+        stop_workers(workers)
         if listener is not None:
             listener.stop()
         raise click.ClickException(str(err)) from None
     try:
         click.echo(f"listening as {listener.ae_title} on {address.host}:{listener.port} "
-                   f"({', '.join(listener.services)}); calling AEs allowed: "
-                   f"{', '.join(listener.allow) or 'any'}; Ctrl-C stops", err=True)
+                   f"({', '.join(listener.services)}){f' in {processes} processes' if processes > 1 else ''}; "
+                   f"calling AEs allowed: {', '.join(listener.allow) or 'any'}; Ctrl-C stops", err=True)
         threading.Event().wait()  # the server runs in its own threads; Ctrl-C ends this wait
     except KeyboardInterrupt:
         click.echo("stopping", err=True)
     finally:
+        stop_workers(workers)
         listener.stop()
 
 
-def _server_ssl_context(kernel: Any, address: Any) -> Any:
+def server_ssl_context(kernel: Any) -> Any:
     """For dicoms://, the server SSL context from the transport that serves that scheme: by
     convention its factory's module has ``server_ssl_context(settings)`` (gantry-tls does)."""
-    if not address.secure:
-        return None
     offer = kernel.active("transport", "dicoms")
     if offer is None:
         raise GantryError("dicoms:// needs a TLS transport plugin (install gantry-tls)")

@@ -10,7 +10,10 @@
     idle_timeout = 30              # seconds an unused association stays open for reuse (0: no reuse)
     breaker_failures = 5           # consecutive connection failures that open a node's breaker
     breaker_reset = 30             # seconds a node's breaker stays open
+    max_pdu_size = 262144          # largest PDU peers may send us (pynetdicom's default: 16382)
     max_associations = 10          # associations a listener serves at once (more are rejected)
+    notify_queue = 1000            # events (instance stored ...) waiting for their listeners, at most
+    notify_drain = 30              # seconds a stopping listener waits for queued events to be delivered
 
     [[dimse.nodes]]                # named remote nodes: `gantry echo pacs`
     name = "pacs"
@@ -29,6 +32,8 @@ import attrs
 from gantry import Setting
 
 DEFAULT_CALLING_AE = "GANTRY"
+#: 256 KiB: a small CT instance in one PDU instead of three of pynetdicom's 16 kB.
+DEFAULT_MAX_PDU = 262144
 
 
 def declared_settings() -> list[Setting]:
@@ -51,8 +56,16 @@ def declared_settings() -> list[Setting]:
                 help="consecutive connection failures after which a node fails fast"),
         Setting(name="breaker_reset", type="float", default=30.0,
                 help="seconds a node fails fast before one trial connection is let through"),
+        Setting(name="max_pdu_size", type="int", default=DEFAULT_MAX_PDU,
+                help="largest PDU we ask peers to send us, in bytes (0: no limit); larger PDUs mean "
+                     "fewer of them per instance"),
         Setting(name="max_associations", type="int", default=10,
                 help="associations a listener serves at once; more are rejected (transient)"),
+        Setting(name="notify_queue", type="int", default=1000,
+                help="events (instance stored ...) a listener queues for their hook listeners; "
+                     "when full, handlers wait for room"),
+        Setting(name="notify_drain", type="float", default=30.0,
+                help="seconds a stopping listener waits for queued events to be delivered"),
         Setting(name="nodes", type="list", default=[],
                 help="named remote nodes: tables with name and url (or ae, host, port, calling)"),
     ]
@@ -92,7 +105,10 @@ class DimseSettings:
     retry: RetryPolicy = attrs.field(factory=RetryPolicy)
     breaker: BreakerPolicy = attrs.field(factory=BreakerPolicy)
     idle_timeout: float = 30.0
+    max_pdu_size: int = DEFAULT_MAX_PDU
     max_associations: int = 10
+    notify_queue: int = 1000
+    notify_drain: float = 30.0
     nodes: tuple[Mapping[str, Any], ...] = ()
 
     @classmethod
@@ -101,6 +117,7 @@ class DimseSettings:
         values.update(settings or {})
         return cls(
             calling_ae=values["calling_ae"],
+            max_pdu_size=int(values["max_pdu_size"]),
             timeouts=Timeouts(connect=float(values["connect_timeout"]), acse=float(values["acse_timeout"]),
                               dimse=float(values["dimse_timeout"]), network=float(values["network_timeout"])),
             retry=RetryPolicy(retries=max(0, int(values["retries"])), backoff=float(values["retry_backoff"]),
@@ -109,5 +126,7 @@ class DimseSettings:
                                   reset=float(values["breaker_reset"])),
             idle_timeout=float(values["idle_timeout"]),
             max_associations=max(1, int(values["max_associations"])),
+            notify_queue=max(1, int(values["notify_queue"])),
+            notify_drain=max(0.0, float(values["notify_drain"])),
             nodes=tuple(values["nodes"] or ()),
         )

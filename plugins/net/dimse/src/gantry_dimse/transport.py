@@ -65,6 +65,7 @@ class DimseTransport:
         self.address = address
         self.url = address.url
         self.ae = make_client_ae(address.calling_ae, address.timeouts, ssl_context)
+        self.ae.maximum_pdu_size = settings.max_pdu_size  # C-GET and C-FIND answers come in PDUs this big
         self.breaker: CircuitBreaker = BREAKERS.breaker(
             address.host, address.port, f"{address.called_ae}@{address.endpoint}",
             failures=settings.breaker.failures, reset=settings.breaker.reset)

@@ -14,6 +14,7 @@ from typing import Any
 from gantry import TransportError
 from gantry.log import get_logger
 
+from gantry_dimse.sockets import CLIENT_CERTIFICATE
 from gantry_tls.settings import TlsSettings
 
 log = get_logger(__name__)
@@ -26,6 +27,9 @@ def client_ssl_context(settings: TlsSettings | Mapping[str, Any] | None) -> ssl.
     config = _typed(settings)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # CERT_REQUIRED and check_hostname on
     _common(context, config)
+    # Without one, a TLS 1.3 server requiring client certificates refuses us only after the
+    # handshake: gantry-dimse then waits briefly for its verdict, to report that clearly.
+    setattr(context, CLIENT_CERTIFICATE, bool(config.cert_file))
     if not config.verify:
         log.warning("tls.verification_off", side="client",
                     why="tls.verify = false: the server's certificate and host name are not checked")

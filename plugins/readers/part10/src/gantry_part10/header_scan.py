@@ -88,8 +88,9 @@ class ScanNotHandled(ReaderError):
     """The fast scan leaves this file to the full reader (``Kernel.scan`` falls back to it)."""
 
 
-def scan(path: str | os.PathLike[str], keywords: Sequence[str]) -> dict[str, str]:
-    """The listed top-level attributes of the file at ``path`` as index text.
+def scan(path: str | os.PathLike[str] | bytes | memoryview, keywords: Sequence[str]) -> dict[str, str]:
+    """The listed top-level attributes of the file at ``path`` (or of a file's bytes: a
+    received instance) as index text.
 
     Equal to ``gantry.header.text_values(pydicom.dcmread(path, stop_before_pixels=True),
     keywords)``; ``TransferSyntaxUID`` comes from the File Meta, or, for a dataset without one,
@@ -99,7 +100,7 @@ def scan(path: str | os.PathLike[str], keywords: Sequence[str]) -> dict[str, str
     if not _pydicom_has_default_settings():
         raise ScanNotHandled(f"{describe_source(path)}: not handled by the fast scan: pydicom's "
                              "reading options are not its defaults (offset 0)")
-    with _Source(path) as source:
+    with (_BytesSource(path) if isinstance(path, bytes | bytearray | memoryview) else _Source(path)) as source:
         header = _HeaderWalk(source, plan.collect)
         header.run()
     return _render(header, plan, source.name)
@@ -207,6 +208,29 @@ class _Source:
     def bytes_at(self, pos: int, count: int, what: str) -> bytes:
         index = self.at(pos, count, what)
         return self.data[index:index + count]
+
+
+class _BytesSource(_Source):
+    """A file's bytes already in memory, read through the same interface."""
+
+    def __init__(self, data: bytes | bytearray | memoryview) -> None:
+        self.path = "received bytes"
+        self.data = bytes(data) if isinstance(data, memoryview) else data
+        self.size = len(self.data)
+        self.base = 0
+
+    @property
+    def name(self) -> str:
+        return self.path
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def at(self, pos: int, count: int, what: str) -> int:
+        if pos + count > self.size:
+            raise ReaderError(f"{self.name}: truncated: {what} at offset {pos} needs {count} "
+                              f"bytes but the data end at byte {self.size}")
+        return pos
 
 
 def _tag(tag: int) -> str:

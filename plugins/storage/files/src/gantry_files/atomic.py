@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -90,6 +91,62 @@ def fsync_directory(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+class FolderFlusher:
+    """``fsync_directory`` shared by concurrent writers (group commit).
+
+    Writers that named files in one folder at about the same time (several associations
+    receiving one series) need one flush of it, not one each: a flush that *starts* after a
+    writer's rename covers that rename. A writer takes a ticket after its rename; if a flush
+    begun since covers its ticket it returns at once, if one is running it waits for the next,
+    otherwise it flushes for everyone holding a ticket so far.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._folders: dict[Path, _FolderState] = {}
+
+    def flush(self, folder: Path) -> None:
+        with self._lock:
+            state = self._folders.setdefault(folder, _FolderState())
+            state.users += 1
+        try:
+            self._flush(folder, state)
+        finally:
+            with self._lock:
+                state.users -= 1
+                if not state.users:  # nobody waits on it: forget the folder
+                    self._folders.pop(folder, None)
+
+    @staticmethod
+    def _flush(folder: Path, state: _FolderState) -> None:
+        with state.changed:
+            state.tickets += 1
+            ticket = state.tickets
+            while state.flushed < ticket:
+                if state.flushing:
+                    state.changed.wait()
+                    continue
+                state.flushing, upto = True, state.tickets
+                state.changed.release()
+                try:
+                    fsync_directory(folder)
+                finally:
+                    state.changed.acquire()
+                    state.flushing = False
+                    state.changed.notify_all()
+                # Only a success covers the others; after a failure each flushes for itself.
+                state.flushed = max(state.flushed, upto)
+
+
+class _FolderState:
+    def __init__(self) -> None:
+        self.changed = threading.Condition()
+        self.tickets = 0
+        self.flushed = 0
+        self.flushing = False
+        self.users = 0
 
 
 def remove_quietly(path: Path) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import stat
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -73,7 +74,15 @@ class FileStore:
             raise StorageError(f"cannot use {str(self.root)!r} as an instance store: not a folder")
         self.fsync = fsync
         self.file_mode = file_mode
+        self._folder_flusher = atomic.FolderFlusher()
         self.url = self.root.as_uri()
+
+    def __getstate__(self) -> dict[str, object]:  # sent to worker processes: locks stay behind
+        return {key: value for key, value in self.__dict__.items() if key != "_folder_flusher"}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._folder_flusher = atomic.FolderFlusher()
 
     def __repr__(self) -> str:
         return f"FileStore({str(self.root)!r}, fsync={self.fsync})"
@@ -157,14 +166,19 @@ class FileStore:
                 raise StorageError(f"the {role} UID must be text, got {type(uid).__name__}")
         target = self.root / safe_name(study_uid) / safe_name(series_uid) / (safe_name(sop_uid) + EXTENSION)
         # Second guard, should the naming ever let something through, and against symbolic
-        # links inside the root that point elsewhere.
-        try:
-            resolved = target.resolve()
-        except (OSError, RuntimeError) as err:  # RuntimeError: a loop of symbolic links
-            raise StorageError(f"cannot store instance {sop_uid!r} at {str(target)!r}: {_why(err)}") from err
-        if resolved.parent.parent.parent != self.root:
-            raise StorageError(f"refusing to store instance {sop_uid!r}: {str(target)!r} leads outside "
-                               f"the store {str(self.root)!r}")
+        # links inside the root that point elsewhere. The root is resolved and the names are
+        # safe, so only a symbolic link among these three could lead out: three lstat calls
+        # instead of resolving the whole path (a received instance's busiest step otherwise).
+        for path in (target.parent.parent, target.parent, target):
+            try:
+                is_link = stat.S_ISLNK(os.lstat(path).st_mode)
+            except FileNotFoundError:
+                break  # nor anything below it
+            except OSError as err:
+                raise StorageError(f"cannot store instance {sop_uid!r} at {str(target)!r}: {_why(err)}") from err
+            if is_link:
+                raise StorageError(f"refusing to store instance {sop_uid!r}: {str(target)!r} leads outside "
+                                   f"the store {str(self.root)!r} (a symbolic link)")
         return target
 
     def _inside(self, location: str) -> Path:
@@ -206,7 +220,7 @@ class FileStore:
 
     def _fsync_folder(self, folder: Path, about: str) -> None:
         try:
-            atomic.fsync_directory(folder)
+            self._folder_flusher.flush(folder)
         except OSError as err:
             raise StorageError(f"cannot flush folder {str(folder)!r} for {about!r}: {_why(err)}") from err
 

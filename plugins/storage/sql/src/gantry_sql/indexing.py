@@ -12,6 +12,7 @@ removed afterwards if nothing is left under them, exactly like ``remove`` does.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -26,13 +27,14 @@ _REQUIRED = ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID")
 _FILE_COLUMNS = ("location", "size", "mtime_ns", "transfer_syntax_uid", "status", "digest", "indexed_at")
 
 
-def _column_names(level: str) -> list[str]:
+@functools.cache  # the same for every batch
+def _column_names(level: str) -> tuple[str, ...]:
     names: list[str] = []
     for column in COLUMNS[level]:
         names.append(quoted(column.name))
         if column.key_name:
             names.append(column.key_name)
-    return names
+    return tuple(names)
 
 
 def _column_values(level: str, attributes: Mapping[str, Any]) -> list[Any]:
@@ -127,22 +129,22 @@ def index_records(runner: Runner, records: Sequence[IndexRecord], now: str) -> N
     left_patients = _referenced_ids(runner, "SELECT DISTINCT patient_ref FROM studies "
                                             "WHERE study_instance_uid IN ({})", studies)
 
-    patient_columns = _column_names("patient") + ["updated_at"]
+    patient_columns = [*_column_names("patient"), "updated_at"]
     runner.execute_many(
         _upsert("patients", ("patient_id", "issuer_of_patient_id"), patient_columns),
         ([*_column_values("patient", record.attributes), now] for record in patients.values()))
     runner.execute_many(
-        _upsert("studies", ("study_instance_uid",), _column_names("study") + ["updated_at"],
+        _upsert("studies", ("study_instance_uid",), [*_column_names("study"), "updated_at"],
                 ("patient_ref", "(SELECT id FROM patients WHERE patient_id = ? AND issuer_of_patient_id = ?)")),
         ([*_patient_key(record), *_column_values("study", record.attributes), now]
          for record in studies.values()))
     runner.execute_many(
-        _upsert("series", ("series_instance_uid",), _column_names("series") + ["updated_at"],
+        _upsert("series", ("series_instance_uid",), [*_column_names("series"), "updated_at"],
                 ("study_ref", "(SELECT id FROM studies WHERE study_instance_uid = ?)")),
         ([_uid(record, "StudyInstanceUID"), *_column_values("series", record.attributes), now]
          for record in series.values()))
     runner.execute_many(
-        _upsert("instances", ("sop_instance_uid",), _column_names("instance") + list(_FILE_COLUMNS),
+        _upsert("instances", ("sop_instance_uid",), [*_column_names("instance"), *_FILE_COLUMNS],
                 ("series_ref", "(SELECT id FROM series WHERE series_instance_uid = ?)")),
         ([_uid(record, "SeriesInstanceUID"), *_column_values("instance", record.attributes),
           record.location, record.size, record.mtime_ns,

@@ -12,6 +12,7 @@ The tables themselves are created by the numbered steps in :mod:`gantry_sql.migr
 
 from __future__ import annotations
 
+import functools
 import re
 
 import attrs
@@ -26,6 +27,7 @@ PARENT_REFS = {"study": "patient_ref", "series": "study_ref", "instance": "serie
 RANGE_MATCHING = frozenset({"date", "time", "datetime"})
 
 
+@functools.cache  # asked for every column of every indexed instance
 def column_name(keyword: str) -> str:
     """``SOPInstanceUID`` -> ``sop_instance_uid``, ``OtherPatientIDs`` -> ``other_patient_ids``."""
     # A plural acronym is one word: "IDs" -> "Ids", else it would split as "I_Ds".
