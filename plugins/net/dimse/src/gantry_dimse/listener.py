@@ -41,6 +41,9 @@ from gantry_dimse.workers import start_shared_server
 
 log = get_logger(__name__)
 
+#: Connections the OS keeps waiting to be accepted (socketserver's default is 5).
+LISTEN_BACKLOG = 128
+
 #: How long stop() waits for each association thread to end after aborting it.
 STOP_WAIT_SECONDS = 5.0
 
@@ -137,6 +140,11 @@ class Listener:
         # Accepted sockets inherit TCP_NODELAY from the listening socket on Linux; each accepted
         # socket also gets it explicitly in _on_connection, for systems where they do not.
         set_nodelay(self._server.socket)
+        # socketserver listens with a backlog of 5. When a burst of connections (modalities
+        # sending at once, bad peers) meets a busy accept thread, Linux drops the handshakes that
+        # do not fit: they complete only on retransmits, a second or more later, and one whose
+        # peer sends nothing first may stay half-open on our side while its peer thinks it is in.
+        self._server.socket.listen(LISTEN_BACKLOG)
         self.notifier = Notifier(self.settings.notify_queue, name=f"gantry-dimse-notifier-{self.port}")
         setattr(ae, AE_ATTRIBUTE, self.notifier)
         self._ae = ae
