@@ -128,3 +128,22 @@ def test_associations_must_be_at_least_one(installed_kernel, storescp, ct_folder
     peer = storescp()
     with installed_kernel.open_transport(peer.url) as transport, pytest.raises(ValueError, match="at least 1"):
         list(transport.store([ct_folder.path], associations=0))
+
+
+def test_a_node_serving_one_association_at_a_time_gets_the_next_after_the_idle_one_is_released(
+        installed_kernel, storescp, tmp_path):
+    from gantry.testing.datasets import make_dataset, write_dataset
+
+    ct, mr = tmp_path / "ct", tmp_path / "mr"
+    ct.mkdir(), mr.mkdir()
+    write_dataset(make_dataset(instance=1, rows=8, columns=8), ct / "1.dcm")
+    write_dataset(make_dataset(instance=2, rows=8, columns=8, modality="MR"), mr / "2.dcm")
+    peer = storescp()  # no --fork: one association at a time
+    # A short ACSE timeout: were the CT association still idling in the pool, storescp would not
+    # answer the MR one in time.
+    with installed_kernel.open_transport(peer.url + "&acse_timeout=3&retries=0") as transport:
+        first = list(transport.store([str(ct)]))
+        second = list(transport.store([str(mr)]))
+        opened = transport.pool.opened
+    assert [result.ok for result in first + second] == [True, True], [r.reason for r in first + second]
+    assert opened == 2

@@ -6,6 +6,7 @@ Values are text as the index and the CLI write them: ``PatientName=DOE*``, ``Stu
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -23,13 +24,18 @@ UTF8 = "ISO_IR 192"
 MESSAGE_KEYWORDS = frozenset({"QueryRetrieveLevel", "SpecificCharacterSet"})
 
 
-def element(keyword: str, text: str | int | float | None) -> DataElement:
-    """The element ``keyword`` holding ``text`` (None or "" -> empty); ValueError for a
-    keyword pydicom does not know."""
+@functools.cache  # asked for every key of every answer
+def _tag_and_vr(keyword: str) -> tuple[int, str]:
     tag = tag_for_keyword(keyword)
     if tag is None:
         raise ValueError(f"{keyword!r} is not a DICOM keyword")
-    vr = dictionary_VR(tag).split(" or ")[0]  # "US or SS": the first is the usual one
+    return tag, dictionary_VR(tag).split(" or ")[0]  # "US or SS": the first is the usual one
+
+
+def element(keyword: str, text: str | int | float | None) -> DataElement:
+    """The element ``keyword`` holding ``text`` (None or "" -> empty); ValueError for a
+    keyword pydicom does not know."""
+    tag, vr = _tag_and_vr(keyword)
     if vr == "SQ":
         return DataElement(tag, vr, [])  # only asked for; sequence matching is not supported
     if text is None or text == "":

@@ -187,6 +187,9 @@ class AssociationPool:
         association = None if fresh else self._take_idle(key)
         lease = Lease(association=association, key=key, reused=association is not None)
         if association is None:
+            # Many nodes serve one association at a time: one of ours idling with other contexts
+            # would hold the node while we wait for it to accept the new one.
+            self._release_idle(other_than=key)
             lease.association = self._opener(key)
             with self._cond:
                 self.opened += 1
@@ -213,6 +216,14 @@ class AssociationPool:
         if reaper is not None and reaper is not threading.current_thread():
             reaper.join()
         for assoc in idle:
+            _finish(assoc)
+
+    def _release_idle(self, *, other_than: AssociationKey) -> None:
+        with self._cond:
+            idle = [assoc for key, entries in self._idle.items() if key != other_than for assoc, _ in entries]
+            for key in [key for key in self._idle if key != other_than]:
+                del self._idle[key]
+        for assoc in idle:  # outside the lock: a release waits for the peer's answer
             _finish(assoc)
 
     def _take_idle(self, key: AssociationKey) -> Any:
