@@ -9,7 +9,7 @@ MEMBERS := kernel $(patsubst %/pyproject.toml,%,$(wildcard plugins/*/*/pyproject
 STAMP := $(VENV)/.installed
 # Debian packages the test suite uses as real peers: dcmtk and GDCM cross-check the codecs,
 # PostgreSQL proves the gantry-postgres backend, dicom3tools (dciodvfy) validates de-identified output.
-DEBIAN_PACKAGES ?= dcmtk libgdcm-tools postgresql dicom3tools orthanc orthanc-dicomweb
+DEBIAN_PACKAGES ?= dcmtk libgdcm-tools postgresql dicom3tools orthanc orthanc-dicomweb chromium
 SAMPLE := out/sample
 
 .PHONY: run test install system-packages benchmark clean
@@ -46,6 +46,8 @@ benchmark: install
 	$(BIN)/python benchmarks/startup.py
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/deid.py
+	$(BIN)/python benchmarks/dimse_store.py
+	$(BIN)/python benchmarks/dimse_find.py
 
 install: $(STAMP)
 

@@ -96,10 +96,14 @@ class OrthancServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"Orthanc exited with {self.process.returncode}:\n{self.log_text()[-3000:]}")
             try:
-                self.rest("GET", "/system", timeout=2)
+                urllib.request.urlopen(self.http_url + "/system", timeout=2).close()
                 return
-            except (OSError, urllib.error.URLError):
-                time.sleep(0.1)
+            except urllib.error.HTTPError as err:
+                if err.code == 401:  # up, with authentication on
+                    return
+            except OSError:  # not listening yet (URLError is an OSError)
+                pass
+            time.sleep(0.1)
         raise RuntimeError(f"Orthanc did not answer on port {self.http_port}:\n{self.log_text()[-3000:]}")
 
     @property
@@ -133,9 +137,12 @@ class OrthancServer:
         self.rest("PUT", f"/modalities/{name}", {"AET": ae_title, "Host": host, "Port": port, **options})
 
     def clear(self) -> None:
-        """Delete every stored patient (for a server shared by several tests)."""
+        """Delete every stored patient and every modality a test added (for a server shared by
+        several tests)."""
         for patient in self.rest("GET", "/patients"):
             self.rest("DELETE", f"/patients/{patient}")
+        for modality in self.rest("GET", "/modalities"):
+            self.rest("DELETE", f"/modalities/{modality}")
 
     def log_text(self) -> str:
         path = self.base / "orthanc.log"

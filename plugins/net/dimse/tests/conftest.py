@@ -82,8 +82,8 @@ def storescp(tmp_path: Any) -> Iterator[Any]:
 
 @pytest.fixture
 def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    import gantry_dimse.retry
+    import gantry.resilience
 
     recorded: list[float] = []
-    monkeypatch.setattr(gantry_dimse.retry, "sleep", recorded.append)
+    monkeypatch.setattr(gantry.resilience, "sleep", recorded.append)
     return recorded

@@ -8,7 +8,7 @@ import pytest
 
 from gantry import TransportError
 from gantry.transport import EchoResult
-from gantry_dimse.breaker import CircuitOpenError
+from gantry.resilience import CircuitOpenError
 from gantry_dimse.sockets import association_socket, has_nodelay
 from gantry_dimse.transport import open_transport
 

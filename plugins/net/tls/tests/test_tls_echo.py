@@ -6,7 +6,7 @@ import ssl
 
 import pytest
 
-import gantry_dimse.retry
+import gantry.resilience
 from gantry import TransportError
 from gantry_dimse.sockets import association_socket, has_nodelay
 from gantry_dimse.transport import open_transport as open_dimse_transport
@@ -32,7 +32,7 @@ def negotiated(peer) -> tuple[str, bool]:
 @pytest.fixture
 def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     recorded: list[float] = []
-    monkeypatch.setattr(gantry_dimse.retry, "sleep", recorded.append)
+    monkeypatch.setattr(gantry.resilience, "sleep", recorded.append)
     return recorded
 
 

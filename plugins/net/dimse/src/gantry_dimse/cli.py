@@ -23,6 +23,20 @@ def _as_url(target: str) -> str:
     return target if "://" in target else f"{SCHEME}://{target}"
 
 
+def _peer_name(peer: Any) -> str:
+    # Other transports (dicomweb+http ...) have no AE title: their URL names the peer.
+    address = getattr(peer, "address", None)
+    if hasattr(address, "called_ae"):
+        return f"{address.called_ae}@{address.endpoint}"
+    return str(peer.url)
+
+
+def _status_text(peer: Any, status: int | None) -> str:
+    if status is None:
+        return "none"
+    return f"0x{status:04X}" if hasattr(getattr(peer, "address", None), "called_ae") else f"HTTP {status}"
+
+
 @click.command("echo")
 @click.argument("url")
 @click.option("-c", "--count", type=click.IntRange(1, 100_000), default=1, show_default=True,
@@ -45,8 +59,8 @@ def echo_command(ctx: click.Context, kernel: Any, url: str, count: int, as_json:
                 result = peer.echo()
                 results.append(result)
                 if not as_json:
-                    click.echo(f"echo {number}/{count} {peer.address.called_ae}@{peer.address.endpoint}: "
-                               f"status 0x{result.status:04X}, {result.seconds * 1000:.2f} ms")
+                    click.echo(f"echo {number}/{count} {_peer_name(peer)}: "
+                               f"status {_status_text(peer, result.status)}, {result.seconds * 1000:.2f} ms")
     except GantryError as err:
         error = str(err)
     ok = not error and all(result.ok for result in results)

@@ -30,6 +30,7 @@ from typing import Any
 import attrs
 
 from gantry import Setting
+from gantry.resilience import BreakerPolicy, RetryPolicy
 
 DEFAULT_CALLING_AE = "GANTRY"
 #: 256 KiB: a small CT instance in one PDU instead of three of pynetdicom's 16 kB.
@@ -77,23 +78,6 @@ class Timeouts:
     acse: float = 30.0
     dimse: float = 30.0
     network: float = 60.0
-
-
-@attrs.frozen(kw_only=True)
-class RetryPolicy:
-    retries: int = 2
-    backoff: float = 0.5
-    max_wait: float = 10.0
-
-    @property
-    def attempts(self) -> int:
-        return self.retries + 1
-
-
-@attrs.frozen(kw_only=True)
-class BreakerPolicy:
-    failures: int = 5
-    reset: float = 30.0
 
 
 @attrs.frozen(kw_only=True)

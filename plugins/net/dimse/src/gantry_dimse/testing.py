@@ -46,7 +46,7 @@ def dcmtk(name: str) -> str:
 @contextmanager
 def no_threads_left() -> Iterator[None]:
     """Start with no circuit-breaker state; fail when the block leaves a thread running."""
-    from gantry_dimse.breaker import BREAKERS
+    from gantry.resilience import BREAKERS
 
     BREAKERS.clear()
     before = set(threading.enumerate())

@@ -20,7 +20,7 @@ from gantry import TransportError
 from gantry.transport import EchoResult, RetrieveResult, StoreResult
 
 from gantry_dimse.associations import AssociationKey, AssociationPool, make_client_ae, open_association
-from gantry_dimse.breaker import BREAKERS, CircuitBreaker
+from gantry.resilience import BREAKERS, CircuitBreaker
 from gantry_dimse.retry import with_retries
 from gantry_dimse.services import AssociationLost
 from gantry_dimse.settings import DimseSettings
@@ -68,7 +68,7 @@ class DimseTransport:
         self.ae.maximum_pdu_size = settings.max_pdu_size  # C-GET and C-FIND answers come in PDUs this big
         self.breaker: CircuitBreaker = BREAKERS.breaker(
             address.host, address.port, f"{address.called_ae}@{address.endpoint}",
-            failures=settings.breaker.failures, reset=settings.breaker.reset)
+            failures=settings.breaker.failures, reset=settings.breaker.reset, scheme="dicom")
         self.pool = AssociationPool(self._associate, idle_timeout=settings.idle_timeout)
         self._scu_providers = dict(scu_providers or {})
         self.kernel = kernel

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from gantry import TransportError
-from gantry_dimse.breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker, CircuitOpenError
+from gantry.resilience import CLOSED, HALF_OPEN, OPEN, CircuitBreaker, CircuitOpenError
 
 
 class Clock:
@@ -29,7 +29,7 @@ def test_opens_after_n_consecutive_failures_and_fails_fast_saying_until_when():
         breaker.before_call()
     message = str(caught.value)
     assert isinstance(caught.value, TransportError)
-    assert "PACS@h:104" in message and "3 consecutive connection failures" in message
+    assert "PACS@h:104" in message and "3 consecutive failures" in message
     assert "last: refused" in message and "after " in message
 
 
