@@ -78,3 +78,13 @@ def test_media_types_and_accept() -> None:
     ranges = parse_accept('image/png;q=0.5, multipart/related; type="image/jls", application/json;q=0')
     assert [r.value for r in ranges] == ["multipart/related", "image/png"]
     assert [r.value for r in parse_accept(None)] == ["*/*"]
+
+
+def test_coalesced_keeps_every_byte_in_order_in_big_enough_pieces() -> None:
+    from gantry_dicomweb_server.multipart import coalesced
+
+    chunks = [bytes([n % 251]) * (n * 37 % 1000) for n in range(500)]
+    pieces = list(coalesced(chunks, size=4096))
+    assert b"".join(pieces) == b"".join(chunks)
+    assert all(len(piece) >= 4096 for piece in pieces[:-1]) and 0 < len(pieces[-1])
+    assert list(coalesced([], size=10)) == []

@@ -41,7 +41,7 @@ from gantry.log import Phi, get_logger
 
 from gantry_dicomweb_server.context import InvalidUid, ServerContext
 from gantry_dicomweb_server.dicomjson import dataset_to_json
-from gantry_dicomweb_server.multipart import MediaType, new_boundary, parse_accept, write_parts
+from gantry_dicomweb_server.multipart import MediaType, coalesced, new_boundary, parse_accept, write_parts
 from gantry_dicomweb_server.responses import HttpProblem, dicom_json_response, error_response
 from gantry_dicomweb_server.syntaxes import (
     ANY,
@@ -147,7 +147,7 @@ def retrieve_instances(context: ServerContext, request: Request) -> Response:
     boundary = new_boundary()
     parts = ((f"application/dicom; transfer-syntax={target}", instance_chunks(context, row, target))
              for row, target in plan)
-    return StreamingResponse(write_parts(boundary, parts),
+    return StreamingResponse(coalesced(write_parts(boundary, parts)),
                              media_type=f'multipart/related; type="application/dicom"; boundary={boundary}')
 
 
@@ -284,7 +284,7 @@ def _multipart_frames(parts: Iterable[tuple[str, bytes]], plan: str, stored: str
     boundary = new_boundary()
     kind = (OCTET_STREAM if plan == "native" or stored in NATIVE
             else FRAME_MEDIA_TYPES.get(stored, (OCTET_STREAM,))[0])
-    return StreamingResponse(write_parts(boundary, ((media, [data]) for media, data in parts)),
+    return StreamingResponse(coalesced(write_parts(boundary, ((media, [data]) for media, data in parts))),
                              media_type=f'multipart/related; type="{kind}"; boundary={boundary}')
 
 
@@ -391,4 +391,4 @@ def wado_uri(context: ServerContext, request: Request) -> Response:
         target = EXPLICIT_VR_LITTLE_ENDIAN
         if not can_produce(context.kernel, stored, target, image=_image(row)):
             raise HttpProblem(406, f"the instance ({stored}) cannot be decoded here")
-    return StreamingResponse(instance_chunks(context, row, target), media_type="application/dicom")
+    return StreamingResponse(coalesced(instance_chunks(context, row, target)), media_type="application/dicom")
