@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
@@ -37,6 +37,29 @@ CLOSED, OPEN, HALF_OPEN = "closed", "open", "half-open"
 
 #: How waiting is done between attempts; tests replace it to run at once and record the waits.
 sleep: Callable[[float], None] = time.sleep
+
+
+def resilience_settings(*, retried: str, retry_after: bool = False) -> list[Any]:
+    """The settings every transport's section declares for its retries and breakers:
+    ``retries``, ``retry_backoff``, ``retry_max_wait`` (``retry_after_max`` for HTTP),
+    ``breaker_failures``, ``breaker_reset``. ``retried`` says what is retried, for the help."""
+    from gantry.descriptors import Setting
+
+    settings = [
+        Setting(name="retries", type="int", default=2,
+                help=f"extra attempts on {retried} (exponential backoff with jitter)"),
+        Setting(name="retry_backoff", type="float", default=0.5,
+                help="first wait between attempts, doubled each time, plus up to as much jitter"),
+        Setting(name="retry_max_wait", type="float", default=10.0, help="longest wait between attempts"),
+        Setting(name="breaker_failures", type="int", default=5,
+                help="consecutive failed attempts after which a node fails fast"),
+        Setting(name="breaker_reset", type="float", default=30.0,
+                help="seconds a node fails fast before one trial attempt is let through"),
+    ]
+    if retry_after:
+        settings.insert(3, Setting(name="retry_after_max", type="float", default=60.0,
+                                   help="longest Retry-After (seconds) honoured; a longer one is cut to this"))
+    return settings
 
 
 @attrs.frozen(kw_only=True)
@@ -54,11 +77,22 @@ class RetryPolicy:
     def attempts(self) -> int:
         return self.retries + 1
 
+    @classmethod
+    def from_settings(cls, values: Mapping[str, Any]) -> RetryPolicy:
+        """From a section holding :func:`resilience_settings` (already type-checked)."""
+        return cls(retries=max(0, int(values["retries"])), backoff=float(values["retry_backoff"]),
+                   max_wait=float(values["retry_max_wait"]),
+                   retry_after_max=max(0.0, float(values.get("retry_after_max", 60.0))))
+
 
 @attrs.frozen(kw_only=True)
 class BreakerPolicy:
     failures: int = 5
     reset: float = 30.0
+
+    @classmethod
+    def from_settings(cls, values: Mapping[str, Any]) -> BreakerPolicy:
+        return cls(failures=max(1, int(values["breaker_failures"])), reset=float(values["breaker_reset"]))
 
 
 class RetryableFailure(TransportError):

@@ -35,27 +35,17 @@ from typing import Any
 import attrs
 
 from gantry import Setting
-from gantry.resilience import BreakerPolicy, RetryPolicy
+from gantry.resilience import BreakerPolicy, RetryPolicy, resilience_settings
 
 NODE_KEYS = ("name", "url", "token", "token_env", "username", "password", "ca_bundle", "verify")
 
 
 def declared_settings() -> list[Setting]:
     return [
+        *resilience_settings(retried="connection errors, timeouts, HTTP 5xx and 429", retry_after=True),
         Setting(name="connect_timeout", type="float", default=10.0, help="seconds to open the connection"),
         Setting(name="read_timeout", type="float", default=60.0,
                 help="seconds to wait for the next bytes of an answer"),
-        Setting(name="retries", type="int", default=2,
-                help="extra attempts on connection errors, HTTP 5xx and 429 (exponential backoff with jitter)"),
-        Setting(name="retry_backoff", type="float", default=0.5,
-                help="first wait between attempts, doubled each time, plus up to as much jitter"),
-        Setting(name="retry_max_wait", type="float", default=10.0, help="longest backoff between attempts"),
-        Setting(name="retry_after_max", type="float", default=60.0,
-                help="longest Retry-After (seconds) honoured; a longer one is cut to this"),
-        Setting(name="breaker_failures", type="int", default=5,
-                help="consecutive failed attempts after which a node fails fast"),
-        Setting(name="breaker_reset", type="float", default=30.0,
-                help="seconds a node fails fast before one trial request is let through"),
         Setting(name="verify", type="bool", default=True, help="verify the server's TLS certificate"),
         Setting(name="ca_bundle", type="str", default="", help="PEM file of CA certificates to trust"),
         Setting(name="token", type="str", default="", help="bearer token (prefer token_env)"),
@@ -113,11 +103,8 @@ class DicomWebSettings:
         values.update(settings or {})
         return cls(
             connect_timeout=float(values["connect_timeout"]), read_timeout=float(values["read_timeout"]),
-            retry=RetryPolicy(retries=max(0, int(values["retries"])), backoff=float(values["retry_backoff"]),
-                              max_wait=float(values["retry_max_wait"]),
-                              retry_after_max=max(0.0, float(values["retry_after_max"]))),
-            breaker=BreakerPolicy(failures=max(1, int(values["breaker_failures"])),
-                                  reset=float(values["breaker_reset"])),
+            retry=RetryPolicy.from_settings(values),
+            breaker=BreakerPolicy.from_settings(values),
             verify=bool(values["verify"]), ca_bundle=str(values["ca_bundle"] or ""),
             credentials=Credentials(token=str(values["token"] or ""), username=str(values["username"] or ""),
                                     password=str(values["password"] or "")),

@@ -30,7 +30,7 @@ from typing import Any
 import attrs
 
 from gantry import Setting
-from gantry.resilience import BreakerPolicy, RetryPolicy
+from gantry.resilience import BreakerPolicy, RetryPolicy, resilience_settings
 
 DEFAULT_CALLING_AE = "GANTRY"
 #: 256 KiB: a small CT instance in one PDU instead of three of pynetdicom's 16 kB.
@@ -39,6 +39,7 @@ DEFAULT_MAX_PDU = 262144
 
 def declared_settings() -> list[Setting]:
     return [
+        *resilience_settings(retried="connecting and associating (refused, timed out, a transient rejection)"),
         Setting(name="calling_ae", type="str", default=DEFAULT_CALLING_AE,
                 help="our AE title when a dicom:// URL has no ?calling="),
         Setting(name="connect_timeout", type="float", default=10.0, help="seconds to open the TCP connection"),
@@ -46,17 +47,8 @@ def declared_settings() -> list[Setting]:
         Setting(name="dimse_timeout", type="float", default=30.0, help="seconds to wait for a DIMSE response"),
         Setting(name="network_timeout", type="float", default=60.0,
                 help="seconds without traffic before a connection is dropped"),
-        Setting(name="retries", type="int", default=2,
-                help="extra attempts to connect and associate (exponential backoff with jitter)"),
-        Setting(name="retry_backoff", type="float", default=0.5,
-                help="first wait between attempts, doubled each time, plus up to as much jitter"),
-        Setting(name="retry_max_wait", type="float", default=10.0, help="longest wait between attempts"),
         Setting(name="idle_timeout", type="float", default=30.0,
                 help="seconds an idle association is kept for reuse (0 closes it after each operation)"),
-        Setting(name="breaker_failures", type="int", default=5,
-                help="consecutive connection failures after which a node fails fast"),
-        Setting(name="breaker_reset", type="float", default=30.0,
-                help="seconds a node fails fast before one trial connection is let through"),
         Setting(name="max_pdu_size", type="int", default=DEFAULT_MAX_PDU,
                 help="largest PDU we ask peers to send us, in bytes (0: no limit); larger PDUs mean "
                      "fewer of them per instance"),
@@ -104,10 +96,8 @@ class DimseSettings:
             max_pdu_size=int(values["max_pdu_size"]),
             timeouts=Timeouts(connect=float(values["connect_timeout"]), acse=float(values["acse_timeout"]),
                               dimse=float(values["dimse_timeout"]), network=float(values["network_timeout"])),
-            retry=RetryPolicy(retries=max(0, int(values["retries"])), backoff=float(values["retry_backoff"]),
-                              max_wait=float(values["retry_max_wait"])),
-            breaker=BreakerPolicy(failures=max(1, int(values["breaker_failures"])),
-                                  reset=float(values["breaker_reset"])),
+            retry=RetryPolicy.from_settings(values),
+            breaker=BreakerPolicy.from_settings(values),
             idle_timeout=float(values["idle_timeout"]),
             max_associations=max(1, int(values["max_associations"])),
             notify_queue=max(1, int(values["notify_queue"])),

@@ -30,7 +30,7 @@ from typing import Any
 import attrs
 
 from gantry import Setting
-from gantry.resilience import BreakerPolicy, RetryPolicy
+from gantry.resilience import BreakerPolicy, RetryPolicy, resilience_settings
 
 PASSWORD_ENV = "GANTRY_ORTHANC_PASSWORD"
 TOKEN_ENV = "GANTRY_ORTHANC_TOKEN"
@@ -38,6 +38,7 @@ TOKEN_ENV = "GANTRY_ORTHANC_TOKEN"
 
 def declared_settings() -> list[Setting]:
     return [
+        *resilience_settings(retried="connection errors, timeouts, HTTP 5xx and 429", retry_after=True),
         Setting(name="username", type="str", default="", help="HTTP basic authentication user"),
         Setting(name="password", type="str", default="",
                 help=f"HTTP basic authentication password (or ${PASSWORD_ENV}); never logged"),
@@ -46,17 +47,6 @@ def declared_settings() -> list[Setting]:
         Setting(name="connect_timeout", type="float", default=10.0, help="seconds to open a connection"),
         Setting(name="read_timeout", type="float", default=120.0,
                 help="seconds to wait for the next bytes of an answer"),
-        Setting(name="retries", type="int", default=2,
-                help="extra attempts on connection errors, HTTP 5xx and 429 (backoff with jitter)"),
-        Setting(name="retry_backoff", type="float", default=0.5,
-                help="first wait between attempts, doubled each time, plus up to as much jitter"),
-        Setting(name="retry_max_wait", type="float", default=10.0, help="longest wait between attempts"),
-        Setting(name="retry_after_max", type="float", default=60.0,
-                help="longest Retry-After (seconds) honoured from the server"),
-        Setting(name="breaker_failures", type="int", default=5,
-                help="consecutive failures after which a node fails fast"),
-        Setting(name="breaker_reset", type="float", default=30.0,
-                help="seconds a node fails fast before one trial request is let through"),
         Setting(name="page_size", type="int", default=100, help="answers per /tools/find request"),
         Setting(name="poll_interval", type="float", default=2.0, help="seconds between /changes polls"),
         Setting(name="verify_tls", type="bool", default=True,
@@ -111,11 +101,8 @@ class OrthancSettings:
                                     password=str(values["password"] or env.get(PASSWORD_ENV, "")),
                                     token=str(values["token"] or env.get(TOKEN_ENV, ""))),
             timeouts=Timeouts(connect=float(values["connect_timeout"]), read=float(values["read_timeout"])),
-            retry=RetryPolicy(retries=max(0, int(values["retries"])), backoff=float(values["retry_backoff"]),
-                              max_wait=float(values["retry_max_wait"]),
-                              retry_after_max=max(0.0, float(values["retry_after_max"]))),
-            breaker=BreakerPolicy(failures=max(1, int(values["breaker_failures"])),
-                                  reset=float(values["breaker_reset"])),
+            retry=RetryPolicy.from_settings(values),
+            breaker=BreakerPolicy.from_settings(values),
             page_size=max(1, int(values["page_size"])),
             poll_interval=max(0.01, float(values["poll_interval"])),
             verify_tls=bool(values["verify_tls"]),
