@@ -14,7 +14,6 @@ URL with any password masked; only the HTTP client sees the credentials.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
@@ -23,13 +22,13 @@ import attrs
 
 from gantry import TransportError
 from gantry.kernel import masked_url
+from gantry.nodes import named_nodes, positive_seconds
 
 from gantry_dicomweb.settings import NODE_KEYS, Credentials, DicomWebSettings
 
 SCHEMES = {"dicomweb+http": "http", "dicomweb+https": "https"}
 NODE_SCHEME = "dicomweb"
 QUERY_KEYS = ("timeout", "connect_timeout", "read_timeout", "retries", "page_size")
-_NODE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 @attrs.frozen(kw_only=True)
@@ -83,7 +82,7 @@ def _parse(url: str, config: DicomWebSettings) -> WebAddress:
     scheme = parts.scheme.lower()
     query = _query(parts.query)
     if scheme == NODE_SCHEME:
-        nodes = _nodes(config)
+        nodes = named_nodes(config.nodes, "dicomweb", lambda entry, name: _node_address(entry, config, name))
         name = parts.netloc
         if name not in nodes:
             configured = ", ".join(sorted(nodes)) or "none configured"
@@ -136,10 +135,10 @@ def _query(text: str) -> dict[str, str]:
 def _apply_query(address: WebAddress, query: Mapping[str, str]) -> WebAddress:
     changes: dict[str, Any] = {}
     if "timeout" in query:
-        changes["connect_timeout"] = changes["read_timeout"] = _seconds(query["timeout"], "timeout")
+        changes["connect_timeout"] = changes["read_timeout"] = positive_seconds(query["timeout"], "timeout")
     for key in ("connect_timeout", "read_timeout"):
         if key in query:
-            changes[key] = _seconds(query[key], key)
+            changes[key] = positive_seconds(query[key], key)
     for key in ("retries", "page_size"):
         if key in query:
             if not query[key].isdigit() or (key == "page_size" and int(query[key]) < 1):
@@ -147,36 +146,6 @@ def _apply_query(address: WebAddress, query: Mapping[str, str]) -> WebAddress:
                                  f"{' >= 1' if key == 'page_size' else ' >= 0'}")
             changes[key] = int(query[key])
     return attrs.evolve(address, **changes) if changes else address
-
-
-def _seconds(text: str, key: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value > 0 or value == float("inf"):
-        raise ValueError(f"{key}={text!r} must be a positive number of seconds")
-    return value
-
-
-def _nodes(config: DicomWebSettings) -> dict[str, WebAddress]:
-    nodes: dict[str, WebAddress] = {}
-    for number, entry in enumerate(config.nodes, start=1):
-        if not isinstance(entry, Mapping):
-            raise ValueError(f"dicomweb.nodes entry {number} must be a table, got {type(entry).__name__}")
-        name = entry.get("name")
-        where = f"dicomweb.nodes entry {number}" + (f" ({name!r})" if isinstance(name, str) else "")
-        try:
-            nodes[_node_name(name)] = _node_address(entry, config, str(name))
-        except (ValueError, TypeError) as err:
-            raise ValueError(f"{where}: {err}") from None
-    return nodes
-
-
-def _node_name(name: Any) -> str:
-    if not isinstance(name, str) or not _NODE_NAME.match(name):
-        raise ValueError(f"name must be letters, digits, '.', '_' or '-', got {name!r}")
-    return name
 
 
 def _node_address(entry: Mapping[str, Any], config: DicomWebSettings, name: str) -> WebAddress:

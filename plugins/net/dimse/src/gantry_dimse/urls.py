@@ -13,7 +13,6 @@ one is refused, and messages show it masked.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -22,6 +21,7 @@ import attrs
 
 from gantry import TransportError
 from gantry.kernel import masked_url
+from gantry.nodes import is_node_name, named_nodes, positive_seconds
 
 from gantry_dimse.settings import DimseSettings, RetryPolicy, Timeouts
 
@@ -30,7 +30,6 @@ SECURE_SCHEME = "dicoms"
 """DIMSE over TLS (PS3.15 B.1): the same address; the caller brings the SSL context (gantry-tls)."""
 DEFAULT_PORT = 104
 AE_MAX_LENGTH = 16
-_NODE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _TIMEOUT_KEYS = {"connect_timeout": "connect", "acse_timeout": "acse", "dimse_timeout": "dimse",
                  "network_timeout": "network"}
 QUERY_KEYS = ("calling", "timeout", *_TIMEOUT_KEYS, "retries")
@@ -93,7 +92,7 @@ def parse_dicom_url(url: str, settings: DimseSettings | Mapping[str, Any] | None
 
 def _parse(url: str, config: DimseSettings) -> DicomAddress:
     if "://" not in url:
-        if not _NODE_NAME.match(url):
+        if not is_node_name(url):
             raise ValueError(f"expected {SCHEME}://CALLED@host:port or the name of a configured node")
         url = f"{SCHEME}://{url}"
     parts = urlsplit(url)
@@ -106,7 +105,7 @@ def _parse(url: str, config: DimseSettings) -> DicomAddress:
     if parts.path not in ("", "/") or parts.fragment:
         raise ValueError("a DICOM URL has no path or fragment; write dicom://CALLED@host:port")
     query = _query(parts.query)
-    nodes = _nodes(config)
+    nodes = named_nodes(config.nodes, "dimse", lambda entry, name: _node_address(entry, config, name))
     if "@" not in parts.netloc and parts.port is None and parts.hostname in nodes:
         base = nodes[parts.hostname]
         base = attrs.evolve(base, secure=True) if secure and not base.secure else base
@@ -151,47 +150,17 @@ def _apply_query(base: DicomAddress, query: Mapping[str, str], config: DimseSett
         changes["calling_ae"] = validate_ae_title(query["calling"], "calling AE title (?calling=)")
     timeouts = base.timeouts
     if "timeout" in query:
-        seconds = _seconds(query["timeout"], "timeout")
+        seconds = positive_seconds(query["timeout"], "timeout")
         timeouts = attrs.evolve(timeouts, connect=seconds, acse=seconds, dimse=seconds)
     for key, field in _TIMEOUT_KEYS.items():
         if key in query:
-            timeouts = attrs.evolve(timeouts, **{field: _seconds(query[key], key)})
+            timeouts = attrs.evolve(timeouts, **{field: positive_seconds(query[key], key)})
     changes["timeouts"] = timeouts
     if "retries" in query:
         if not query["retries"].isdigit():
             raise ValueError(f"retries={query['retries']!r} must be a whole number >= 0")
         changes["retry"] = attrs.evolve(base.retry, retries=int(query["retries"]))
     return attrs.evolve(base, **changes)
-
-
-def _seconds(text: str, key: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value > 0 or value == float("inf"):
-        raise ValueError(f"{key}={text!r} must be a positive number of seconds")
-    return value
-
-
-def _nodes(config: DimseSettings) -> dict[str, DicomAddress]:
-    nodes: dict[str, DicomAddress] = {}
-    for number, entry in enumerate(config.nodes, start=1):
-        if not isinstance(entry, Mapping):
-            raise ValueError(f"dimse.nodes entry {number} must be a table, got {type(entry).__name__}")
-        name = entry.get("name")
-        where = f"dimse.nodes entry {number}" + (f" ({name!r})" if isinstance(name, str) else "")
-        try:
-            nodes[_node_name(name)] = _node_address(entry, config, name)
-        except (ValueError, TypeError) as err:
-            raise ValueError(f"{where}: {err}") from None
-    return nodes
-
-
-def _node_name(name: Any) -> str:
-    if not isinstance(name, str) or not _NODE_NAME.match(name):
-        raise ValueError(f"name must be letters, digits, '.', '_' or '-', got {name!r}")
-    return name
 
 
 def _node_address(entry: Mapping[str, Any], config: DimseSettings, name: str) -> DicomAddress:

@@ -18,6 +18,7 @@ import attrs
 
 from gantry import TransportError
 from gantry.kernel import masked_url
+from gantry.nodes import positive_seconds
 
 from gantry_orthanc.settings import Credentials, OrthancSettings
 
@@ -90,11 +91,11 @@ def _parse(url: str, config: OrthancSettings) -> OrthancAddress:
     query = _query(parts.query)
     timeouts, retry = config.timeouts, config.retry
     if "timeout" in query:
-        seconds = _seconds(query["timeout"], "timeout")
+        seconds = positive_seconds(query["timeout"], "timeout")
         timeouts = attrs.evolve(timeouts, connect=seconds, read=seconds)
     for key, field in _TIMEOUT_KEYS.items():
         if key in query:
-            timeouts = attrs.evolve(timeouts, **{field: _seconds(query[key], key)})
+            timeouts = attrs.evolve(timeouts, **{field: positive_seconds(query[key], key)})
     if "retries" in query:
         retry = attrs.evolve(retry, retries=_whole(query["retries"], "retries", 0))
     page_size = _whole(query["page_size"], "page_size", 1) if "page_size" in query else config.page_size
@@ -110,16 +111,6 @@ def _query(text: str) -> dict[str, str]:
     if unknown:
         raise ValueError(f"unknown query key(s) {', '.join(unknown)}; allowed: {', '.join(QUERY_KEYS)}")
     return dict(pairs)
-
-
-def _seconds(text: str, key: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value > 0 or value == float("inf"):
-        raise ValueError(f"{key}={text!r} must be a positive number of seconds")
-    return value
 
 
 def _whole(text: str, key: str, minimum: int) -> int:
