@@ -221,6 +221,10 @@ class FileStore:
     def _fsync_folder(self, folder: Path, about: str) -> None:
         try:
             self._folder_flusher.flush(folder)
+        except FileNotFoundError:
+            # The file was just named in it, so the folder existed: a concurrent delete removed
+            # the file and pruned the folder since. Nothing of ours is left there to make durable.
+            return
         except OSError as err:
             raise StorageError(f"cannot flush folder {str(folder)!r} for {about!r}: {_why(err)}") from err
 
