@@ -111,15 +111,18 @@ COALESCE_BYTES = 1 << 20
 
 
 def coalesced(chunks: Iterable[bytes], size: int = COALESCE_BYTES) -> Iterator[bytes]:
-    """The same bytes in pieces of at least ``size`` (the last may be shorter)."""
-    buffer = bytearray()
+    """The same bytes in pieces of at least ``size`` (the last may be shorter); each byte is
+    copied once at most (a piece that is one chunk already is not copied at all)."""
+    pending: list[bytes] = []
+    total = 0
     for chunk in chunks:
-        buffer += chunk
-        if len(buffer) >= size:
-            yield bytes(buffer)
-            buffer.clear()
-    if buffer:
-        yield bytes(buffer)
+        pending.append(chunk)
+        total += len(chunk)
+        if total >= size:
+            yield b"".join(pending)
+            pending, total = [], 0
+    if pending:
+        yield b"".join(pending)
 
 
 @attrs.define

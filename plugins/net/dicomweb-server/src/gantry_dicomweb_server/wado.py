@@ -184,6 +184,9 @@ def _transcode(kernel: Any, row: dict[str, Any], destination: str, target: str) 
 
 def _file_chunks(path: str) -> Iterator[bytes]:
     with open(path, "rb") as source:
+        if os.fstat(source.fileno()).st_size <= CHUNK:
+            yield source.read()  # sized to the file: read(CHUNK) would allocate CHUNK for a small one
+            return
         while chunk := source.read(CHUNK):
             yield chunk
 
