@@ -26,6 +26,8 @@ from PIL import Image
 from gantry.testing.datasets import make_dataset, write_dataset
 from gantry.testing.index import IndexedSite, indexed_site
 
+from gantry_dicomweb_server.testing import run_chromium
+
 BANDS_HU = (-1000, 0, 300)
 BANDS_GREY = (0, 102, 255)
 #: Column ranges of the three bands of the 200-column CT.
@@ -388,33 +390,6 @@ def live_server(rendered_site: RenderedSite, tmp_path_factory: pytest.TempPathFa
     server.should_exit = True
     thread.join(timeout=10)
     app.state.context.close()
-
-
-def chromium() -> str:
-    import shutil
-
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        pytest.fail("Chromium is not installed: `make test` installs the Debian package 'chromium'")
-    return found
-
-
-def run_chromium(tmp_path: Path, *arguments: str) -> str:
-    """Headless Chromium with a throw-away profile; its stdout."""
-    import subprocess
-
-    profile = tmp_path / "chromium-profile"
-    profile.mkdir(exist_ok=True)
-    command = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-               "--no-first-run", "--no-default-browser-check", "--disable-extensions",
-               "--disable-background-networking", "--disable-sync", "--hide-scrollbars", "--mute-audio",
-               "--force-device-scale-factor=1", f"--user-data-dir={profile}", *arguments]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=90, cwd=tmp_path)
-    except subprocess.TimeoutExpired as err:
-        pytest.fail(f"Chromium did not finish within 90 s: {err.stderr!r}")
-    assert done.returncode == 0, f"chromium exited {done.returncode}: {done.stderr[-2000:]}"
-    return done.stdout
 
 
 @pytest.mark.slow
