@@ -108,3 +108,31 @@ def test_a_failing_destination_is_a_transport_error_with_orthancs_reason(site, l
         orthanc.rest("DELETE", "/modalities/gantry-dead")
     message = str(caught.value)
     assert "gantry-dead failed" in message and "Connection refused" in message and "of 2 instances" in message
+
+
+def test_orthanc_has_a_pacs_c_move_a_study_to_it(orthanc, orthanc_url, tmp_path, make_kernel):
+    """Our DIMSE listener plays the PACS (its C-MOVE SCP knows Orthanc's DICOM port as ORTHANC);
+    the adapter asks Orthanc to have it move a study, and the study lands in Orthanc."""
+    from gantry.testing.datasets import make_dataset
+    from gantry.testing.index import indexed_site
+    from gantry_dimse.testing import listeners
+
+    datasets = [make_dataset(patient=9, study=9, series=1, instance=number, rows=16, columns=16)
+                for number in (1, 2, 3)]
+    destinations = [{"ae": "ORTHANC", "host": "127.0.0.1", "port": orthanc.dicom_port}]
+    pacs = indexed_site(tmp_path / "pacs", datasets, config={"cmove": {"destinations": destinations}})
+    study_uid = str(datasets[0].StudyInstanceUID)
+    with listeners() as start:
+        ours = start(pacs.kernel, "GANTRYPACS")
+        orthanc.add_modality("gantry-pacs", "GANTRYPACS", ours.port)
+        with make_kernel(discover=True).open_transport(orthanc_url) as peer:
+            results = list(peer.move_from("gantry-pacs", "study", {"StudyInstanceUID": study_uid}))
+            with pytest.raises(TransportError, match="knows no modality 'NOWHERE'"):
+                list(peer.move_from("NOWHERE", "study", {"StudyInstanceUID": study_uid}))
+            with pytest.raises(TransportError):  # our PACS answers 0xA801: no such destination
+                list(peer.move_from("gantry-pacs", "study", {"StudyInstanceUID": study_uid}, target="NOBODY"))
+        ours.stop()
+    assert results[-1].ok and results[-1].status == 0x0000, results[-1]
+    arrived = {orthanc.rest("GET", f"/instances/{identifier}")["MainDicomTags"]["SOPInstanceUID"]
+               for identifier in orthanc.rest("GET", "/instances")}
+    assert arrived == {str(dataset.SOPInstanceUID) for dataset in datasets}

@@ -9,6 +9,9 @@ one with the counts (``completed``, ``failed``, ``remaining=0``), as a C-GET end
 DIMSE-like so that ``gantry get`` reads them the same: 0x0000 success, 0xC000 not a DICOM file,
 0xA700 could not be written, 0xB000 (final) some failed.
 
+From a modality (:func:`move_from_modality`): Orthanc asks one of its modalities (a PACS) to
+C-MOVE matches to an AE (``POST /modalities/{name}/move``), followed as a job the same way.
+
 To a modality (``destination=``: the name of one of Orthanc's modalities, or its AE title):
 ``POST /modalities/{name}/store`` with ``Asynchronous``, then ``GET /jobs/{id}`` is polled until
 the job ends. The job is not ``Permissive``: Orthanc 1.10 reports a permissive job that could not
@@ -184,10 +187,39 @@ def send_to_modality(client: OrthancClient, identifiers: Sequence[str], destinat
     answer = client.post_json(f"/modalities/{name}/store",
                               {"Resources": list(identifiers), "Asynchronous": True},
                               idempotent=False)
-    job = str(answer.get("ID") or "")
+    yield from _follow_job(client, answer, f"sending to {name}", poll_interval=poll_interval, timeout=timeout)
+
+
+def move_from_modality(client: OrthancClient, source: str, level: str, keys: Mapping[str, str], *,
+                       target: str | None = None, poll_interval: float = 0.2,
+                       timeout: float | None = None) -> Iterator[RetrieveResult]:
+    """Ask Orthanc to have one of its modalities (``source``: a PACS, by name or AE title) C-MOVE
+    the matches of ``keys`` at ``level`` to ``target`` (an AE title; default: Orthanc itself),
+    with ``POST /modalities/{source}/move`` as a job, followed like a store job."""
+    name = modality_name(client, source)
+    request: dict[str, Any] = {"Level": level.capitalize(),
+                               "Resources": [dict(keys)], "Asynchronous": True}
+    if target:
+        request["TargetAet"] = target
+    answer = client.post_json(f"/modalities/{name}/move", request, idempotent=False)
+    what = f"moving from {name} to {target or 'itself'}"
+    if isinstance(answer, Mapping) and not answer.get("ID"):
+        # Orthanc 1.10 runs this one synchronously whatever is asked: its answer (an empty
+        # object) comes once the C-MOVE has ended, successfully (a failure is an HTTP error).
+        yield RetrieveResult(ok=True, status=SUCCESS, remaining=0, completed=None, failed=0, warning=0,
+                             reason=f"Orthanc {what}: done")
+        return
+    yield from _follow_job(client, answer, what, poll_interval=poll_interval, timeout=timeout)
+
+
+def _follow_job(client: OrthancClient, answer: Any, what: str, *, poll_interval: float,
+                timeout: float | None) -> Iterator[RetrieveResult]:
+    """Poll Orthanc's job until it ends: progress as pending results, then the final one; a failed
+    job is a TransportError; a caller that stops early cancels the job."""
+    job = str(answer.get("ID") or "") if isinstance(answer, Mapping) else ""
     if not job:
-        raise TransportError(f"{client.url}: /modalities/{name}/store started no job: {answer!r}")
-    log.info("orthanc.store_job", url=client.url, modality=name, job=job, resources=len(identifiers))
+        raise TransportError(f"{client.url}: Orthanc started no job {what}: {answer!r}")
+    log.info("orthanc.job", url=client.url, job=job, what=what)
     deadline = None if timeout is None else time.monotonic() + timeout
     done = False
     last_progress = -1
@@ -203,13 +235,14 @@ def send_to_modality(client: OrthancClient, identifiers: Sequence[str], destinat
                 completed = None if total is None else max(0, total - failed)
                 yield RetrieveResult(ok=not failed, status=SUCCESS if not failed else WARNING, remaining=0,
                                      completed=completed, failed=failed, warning=0,
-                                     reason=f"Orthanc job {job} to {name}: {completed} sent, {failed} failed")
+                                     reason=f"Orthanc job {job} {what}: {completed if completed is not None else 'all'} "
+                                            f"sent, {failed} failed")
                 return
             if status == "Failure":
                 done = True
                 why = state.get("ErrorDetails") or state.get("ErrorDescription") or "unknown error"
-                raise TransportError(f"{client.url}: Orthanc's job {job} sending to {name} failed: {why} "
-                                     f"({failed} of {total} instances failed)")
+                raise TransportError(f"{client.url}: Orthanc's job {job} {what} failed: {why}"
+                                     + (f" ({failed} of {total} instances failed)" if total is not None else ""))
             progress = int(state.get("Progress") or 0)
             if progress != last_progress and total is not None:
                 last_progress = progress
@@ -217,7 +250,7 @@ def send_to_modality(client: OrthancClient, identifiers: Sequence[str], destinat
                 yield RetrieveResult(ok=True, status=0xFF00, remaining=total - completed, completed=completed,
                                      failed=failed, warning=0, reason=f"Orthanc job {job}: {status} {progress}%")
             if deadline is not None and time.monotonic() > deadline:
-                raise TransportError(f"{client.url}: Orthanc's job {job} sending to {name} did not end within "
+                raise TransportError(f"{client.url}: Orthanc's job {job} {what} did not end within "
                                      f"{timeout:g} s (state {status}, {progress}%)")
             time.sleep(poll_interval)
             poll_interval = min(poll_interval * 1.5, 2.0)

@@ -31,7 +31,7 @@ from gantry.transport import EchoResult, RetrieveResult, StoreResult
 from gantry_orthanc.changes import ChangeFollower
 from gantry_orthanc.client import OrthancClient
 from gantry_orthanc.queries import OrthancFind, normalise_level
-from gantry_orthanc.retrieving import fetch_into, send_to_modality
+from gantry_orthanc.retrieving import fetch_into, move_from_modality, send_to_modality
 from gantry_orthanc.settings import OrthancSettings
 from gantry_orthanc.storing import store_instances
 from gantry_orthanc.urls import OrthancAddress, parse_orthanc_url
@@ -106,6 +106,13 @@ class OrthancTransport:
         store = self._instance_store(into)
         identifiers = [str(i) for i in finder.resources(level, dict(keys), expand=False)]
         return fetch_into(self.client, level, identifiers, store)
+
+    def move_from(self, modality: str, level: str, keys: Mapping[str, str], *, target: str | None = None,
+                  job_timeout: float | None = None) -> Iterator[RetrieveResult]:
+        """Have Orthanc ask ``modality`` (one of its modalities: a PACS) to C-MOVE what matches
+        ``keys`` at ``level`` to ``target`` (an AE title; default: Orthanc itself)."""
+        return move_from_modality(self.client, modality, self._level(level), keys, target=target,
+                                  timeout=job_timeout)
 
     def store(self, instances: Iterable[Any], **options: Any) -> Iterator[StoreResult]:
         """Upload files, folders, indexed instances, Datasets or bytes; one result per instance
