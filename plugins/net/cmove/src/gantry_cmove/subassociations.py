@@ -29,6 +29,7 @@ from gantry_cget.sending import accepted_storage
 from gantry_cstore.batches import MAX_CONTEXTS, Outgoing, batched
 from gantry_cstore.scu import identify
 from gantry_cstore.selection import indexed_entry
+from gantry_dimse.races import requeue_stolen_responses
 from gantry_dimse.sockets import association_socket, set_nodelay
 
 log = get_logger(__name__)
@@ -116,3 +117,5 @@ class SubAssociations:
 def _no_delay(event: Any) -> None:
     # Before the A-ASSOCIATE-RQ goes out: without it each small C-STORE waits for a delayed ACK.
     set_nodelay(association_socket(event.assoc))
+    # And before its reactor runs: a fast destination's response must reach the sending thread.
+    requeue_stolen_responses(event.assoc)
