@@ -6,9 +6,9 @@ For each C-STORE, in the association's thread:
 1. the dataset's bytes as received (with a File Meta header pynetdicom builds) are kept without
    decoding and re-encoding them, so pixel data and private elements stay byte for byte;
 2. its header is read (no pixel data) for the index attributes; unreadable -> 0xC000;
-3. the store writes the file atomically and durably (fsync); a failure -> 0xA700;
-4. one transaction indexes it and appends an audit row; a failure removes the file written in
-   step 3 (nothing half-written) -> 0xA700;
+3. and 4. ``gantry.receiving.keep_received``: the store writes the file atomically and durably
+   (fsync), then one transaction indexes it and appends an audit row; a failed write -> 0xA700,
+   a failed index removes the file again (nothing half-written) -> 0xA700;
 5. 0x0000; ``gantry_instance_stored`` is queued for the listener's background worker
    (``gantry_dimse.notifications``), so a slow hook never delays the response.
 
@@ -26,16 +26,14 @@ from pynetdicom import evt
 
 from gantry import InstanceConflict, StorageError
 from gantry.header import text_values
-from gantry.log import Phi, get_logger
-from gantry.storage import SCAN_KEYWORDS, AuditEvent, IndexRecord
+from gantry.receiving import keep_received
+from gantry.storage import SCAN_KEYWORDS
 from gantry.uids import EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN, NATIVE, SHORT_NAMES
 
 from gantry_cstore.received import received_part10
 from gantry_cstore.settings import DEFAULT_STORE, StoreSettings
 from gantry_dimse.notifications import emit_later
 from gantry_dimse.services import ScpRole, failure_status
-
-log = get_logger(__name__)
 
 SUCCESS = 0x0000
 OUT_OF_RESOURCES = 0xA700
@@ -62,30 +60,15 @@ class StoreScp:
             attributes = index_attributes(data, self.kernel)
         except ValueError as err:
             return failure_status(CANNOT_UNDERSTAND, str(err))
+        detail = {"called_ae": str(event.assoc.acceptor.ae_title).strip(),
+                  "peer": str(event.assoc.requestor.address)}
         try:
-            stored = self.store.put(data, study_uid=attributes["StudyInstanceUID"],
-                                    series_uid=attributes["SeriesInstanceUID"],
-                                    sop_uid=attributes["SOPInstanceUID"], replace=self.overwrite)
+            record, _stored = keep_received(self.backend, self.store, data, attributes, actor=f"dicom:{calling_ae}",
+                                            detail=detail, replace=self.overwrite)
         except InstanceConflict:
             return failure_status(CANNOT_UNDERSTAND, "another instance with this SOP Instance UID is stored")
-        except (StorageError, OSError) as err:
-            log.error("cstore.write_failed", calling_ae=calling_ae, error=Phi(f"{type(err).__name__}: {err}"))
-            return failure_status(OUT_OF_RESOURCES, "the instance could not be written")
-        record = IndexRecord(attributes=attributes, location=stored.location, size=stored.size,
-                             transfer_syntax_uid=attributes.get("TransferSyntaxUID", ""), digest=stored.digest)
-        try:
-            with self.backend.transaction():
-                self.backend.index([record])
-                self.backend.audit([AuditEvent(
-                    actor=f"dicom:{calling_ae}", action="received", sop_instance_uid=attributes["SOPInstanceUID"],
-                    detail={"called_ae": str(event.assoc.acceptor.ae_title).strip(),
-                            "peer": str(event.assoc.requestor.address), "size": stored.size,
-                            "transfer_syntax": record.transfer_syntax_uid, "already_stored": stored.existed})])
-        except Exception as err:  # the peer must not hear success for an instance the index lacks
-            log.error("cstore.index_failed", calling_ae=calling_ae, error=Phi(f"{type(err).__name__}: {err}"))
-            if not stored.existed:
-                self.store.delete(stored.location)
-            return failure_status(OUT_OF_RESOURCES, "the instance could not be indexed")
+        except StorageError as err:  # WriteFailed or IndexFailed: logged, nothing left behind
+            return failure_status(OUT_OF_RESOURCES, str(err))
         self.received += 1
         # Queued for the listener's background worker: a slow hook never delays this response.
         emit_later(event, self.kernel, "gantry_instance_stored", instance=record)

@@ -3,11 +3,11 @@
 
 1. its header is scanned (``kernel.scan``, no pixel data) for the index attributes; unreadable
    or without its three UIDs -> 0xC000;
-2. the instance store writes the file atomically and durably (``store.put_file``); a SOP
-   Instance UID already stored with different bytes -> 0x0111 (unless ``overwrite``), a write
-   failure -> 0xA700;
-3. one transaction indexes it and appends an audit row (actor ``dicomweb:<client>``, action
-   ``received``); a failure removes the file written in step 2 -> 0xA700.
+2. and 3. ``gantry.receiving.keep_received``, as the C-STORE SCP: the instance store writes the
+   file atomically and durably (``put_file``), then one transaction indexes it and appends an
+   audit row (actor ``dicomweb:<client>``, action ``received``); a SOP Instance UID already
+   stored with different bytes -> 0x0111 (unless ``overwrite``), a failed write -> 0xA700, a
+   failed index removes the file again -> 0xA700.
 
 Only after step 3 is the instance counted as stored (and only then does the STOW-RS answer name
 it in ReferencedSOPSequence).
@@ -21,10 +21,8 @@ from typing import Any
 import attrs
 
 from gantry import InstanceConflict, StorageError
-from gantry.log import Phi, get_logger
-from gantry.storage import SCAN_KEYWORDS, AuditEvent, IndexRecord
-
-log = get_logger(__name__)
+from gantry.receiving import keep_received
+from gantry.storage import SCAN_KEYWORDS, IndexRecord
 
 REQUIRED_UIDS = ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID")
 PROCESSING_FAILURE = 0x0110
@@ -59,29 +57,11 @@ def ingest_file(kernel: Any, backend: Any, store: Any, path: str, attributes: Ma
                 client: str, overwrite: bool = False) -> IngestOutcome:
     """Steps 2 and 3 of the module docstring for a file whose header was scanned."""
     try:
-        stored = store.put_file(path, study_uid=attributes["StudyInstanceUID"],
-                                series_uid=attributes["SeriesInstanceUID"],
-                                sop_uid=attributes["SOPInstanceUID"], replace=overwrite)
+        record, _stored = keep_received(backend, store, path, attributes, actor=f"dicomweb:{client}",
+                                        detail={"service": "STOW-RS"}, replace=overwrite)
     except InstanceConflict:
         return IngestOutcome(ok=False, attributes=attributes, failure_reason=DUPLICATE_SOP_INSTANCE,
                              message="another instance with this SOP Instance UID is stored")
-    except (StorageError, OSError) as err:
-        log.error("dicomweb.write_failed", client=client, error=Phi(f"{type(err).__name__}: {err}"))
-        return IngestOutcome(ok=False, attributes=attributes, failure_reason=OUT_OF_RESOURCES,
-                             message="the instance could not be written")
-    record = IndexRecord(attributes=dict(attributes), location=stored.location, size=stored.size,
-                         transfer_syntax_uid=attributes.get("TransferSyntaxUID", ""), digest=stored.digest)
-    try:
-        with backend.transaction():
-            backend.index([record])
-            backend.audit([AuditEvent(
-                actor=f"dicomweb:{client}", action="received", sop_instance_uid=attributes["SOPInstanceUID"],
-                detail={"service": "STOW-RS", "size": stored.size, "transfer_syntax": record.transfer_syntax_uid,
-                        "already_stored": stored.existed})])
-    except Exception as err:  # the client must not hear success for an instance the index lacks
-        log.error("dicomweb.index_failed", client=client, error=Phi(f"{type(err).__name__}: {err}"))
-        if not stored.existed:
-            store.delete(stored.location)
-        return IngestOutcome(ok=False, attributes=attributes, failure_reason=OUT_OF_RESOURCES,
-                             message="the instance could not be indexed")
+    except StorageError as err:  # WriteFailed or IndexFailed: logged, nothing left behind
+        return IngestOutcome(ok=False, attributes=attributes, failure_reason=OUT_OF_RESOURCES, message=str(err))
     return IngestOutcome(ok=True, attributes=attributes, record=record)
