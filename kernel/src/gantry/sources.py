@@ -7,6 +7,7 @@ the source in their errors the same way).
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Any
 
 from gantry.errors import ReaderError
@@ -44,3 +45,52 @@ def peek(source: Any, size: int) -> tuple[str, bytes]:
                               f"or is closed ({err})") from err
         return "stream", bytes(head)
     raise ReaderError(f"cannot read a {type(source).__name__}: give a path, bytes or a seekable binary stream")
+
+
+#: Where received and retrieved instances go when neither an option nor ``storage.store`` says:
+#: a folder of this name in the working directory.
+DEFAULT_STORE = "gantry-store"
+
+
+class NoInstanceFile(ValueError):
+    """An indexed instance whose file cannot be sent: ``source`` and ``sop_uid`` say which."""
+
+    def __init__(self, reason: str, *, source: str, sop_uid: str) -> None:
+        super().__init__(reason)
+        self.source = source
+        self.sop_uid = sop_uid
+
+
+def store_folder(kernel: Any) -> str:
+    """The folder of the site's instance store (``storage.store``, else :data:`DEFAULT_STORE`),
+    where relative index locations are; empty for a store that is not a folder."""
+    from urllib.parse import unquote, urlparse
+
+    try:
+        store = str(kernel.config.storage.store or DEFAULT_STORE)
+    except AttributeError:
+        return ""
+    if store.startswith("file://"):
+        return unquote(urlparse(store).path)
+    return "" if "://" in store else os.path.abspath(store)
+
+
+def instance_file(source: Any, folder: str = "") -> str:
+    """The file of an indexed instance — an index row, an :class:`gantry.storage.IndexRecord`, a
+    model Instance, a StoredInstance, anything with a ``location`` — relative locations under
+    ``folder``. :class:`NoInstanceFile` says why there is none."""
+    if isinstance(source, Mapping):  # an index row
+        location, sop_uid = str(source.get("location") or ""), str(source.get("SOPInstanceUID") or "")
+    else:
+        location = str(getattr(source, "location", "") or "")
+        attributes = getattr(source, "attributes", None) or {}
+        sop_uid = str(getattr(source, "sop_instance_uid", "") or attributes.get("SOPInstanceUID", ""))
+    if not location:
+        raise NoInstanceFile("the index gives no location for this instance",
+                             source=sop_uid or type(source).__name__, sop_uid=sop_uid)
+    if not os.path.isabs(location) and folder:
+        location = os.path.join(folder, location)
+    if not os.path.isfile(location):
+        raise NoInstanceFile("the indexed file is missing (moved or deleted since it was indexed)",
+                             source=location, sop_uid=sop_uid)
+    return location

@@ -16,13 +16,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 from gantry.ingest import Rejection, walk
+from gantry.sources import NoInstanceFile, instance_file, store_folder
 from gantry.transport import StoreResult
 
 from gantry_cstore.batches import Entry, Outgoing
-from gantry_cstore.settings import DEFAULT_STORE
 
 FIELDS = ("location", "SOPClassUID", "SOPInstanceUID", "transfer_syntax_uid")
 
@@ -45,7 +44,7 @@ def expand(kernel: Any, sources: Iterable[Any], rejected: list[Rejection]) -> It
             yield from (path for path, _size, _mtime in walk([source], rejected))
             continue
         if store_root is None:
-            store_root = _store_root(kernel)
+            store_root = store_folder(kernel)
         yield indexed_entry(source, store_root)
 
 
@@ -53,15 +52,11 @@ def indexed_entry(source: Any, store_root: str = "") -> str | Entry:
     """An indexed instance as an entry; its path alone when the index lacks its SOP class,
     instance or transfer syntax (the header is then read as for any file)."""
     fields = _fields(source)
-    location, sop_uid = fields["location"], fields["SOPInstanceUID"]
-    if not location:
-        return StoreResult(source=sop_uid or type(source).__name__, sop_instance_uid=sop_uid,
-                           reason="the index gives no location for this instance")
-    if not os.path.isabs(location) and store_root:
-        location = os.path.join(store_root, location)
-    if not os.path.isfile(location):
-        return StoreResult(source=location, sop_instance_uid=sop_uid,
-                           reason="the indexed file is missing (moved or deleted since it was indexed)")
+    try:
+        location = instance_file(source, store_root)
+    except NoInstanceFile as err:
+        return StoreResult(source=err.source, sop_instance_uid=err.sop_uid, reason=str(err))
+    sop_uid = fields["SOPInstanceUID"]
     if not (fields["SOPClassUID"] and sop_uid and fields["transfer_syntax_uid"]):
         return location
     return Outgoing(path=location, sop_class_uid=fields["SOPClassUID"], sop_instance_uid=sop_uid,
@@ -79,14 +74,3 @@ def _fields(source: Any) -> dict[str, str]:
                   "SOPInstanceUID": getattr(source, "sop_instance_uid", ""),
                   "transfer_syntax_uid": getattr(source, "transfer_syntax_uid", "")}
     return {key: str(values.get(key) or "") for key in FIELDS}
-
-
-def _store_root(kernel: Any) -> str:
-    """The folder of the site's instance store (``storage.store``), where a relative location is."""
-    try:
-        store = str(kernel.config.storage.store or DEFAULT_STORE)
-    except AttributeError:
-        return ""
-    if store.startswith("file://"):
-        return unquote(urlparse(store).path)
-    return "" if "://" in store else os.path.abspath(store)

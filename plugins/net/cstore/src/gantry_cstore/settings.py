@@ -19,9 +19,8 @@ from typing import Any
 import attrs
 
 from gantry import Setting
+from gantry.sources import DEFAULT_STORE
 
-#: Where received instances go when neither ``--store`` nor ``storage.store`` says.
-DEFAULT_STORE = "gantry-store"
 
 
 def declared_settings() -> list[Setting]:

@@ -26,11 +26,11 @@ from typing import Any
 import attrs
 
 from gantry import Setting
+from gantry.sources import DEFAULT_STORE
 
 #: Where the DICOMweb services are mounted (as Orthanc does).
 SERVICE_PATH = "/dicom-web"
 DEFAULT_PORT = 8042
-DEFAULT_STORE = "gantry-store"
 
 
 def declared_settings() -> list[Setting]:

@@ -19,11 +19,11 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 import attrs
 
 from gantry import NotDicomError, TransportError
+from gantry.sources import NoInstanceFile, instance_file, store_folder
 from gantry.transport import StoreResult
 
 from gantry_dicomweb.client import HttpClient, describe_error
@@ -205,7 +205,7 @@ def expand(kernel: Any, sources: Iterable[Any], scratch: str) -> Iterator[str | 
             yield _written(source, scratch, number)
             continue
         if store_root is None:
-            store_root = _store_root(kernel)
+            store_root = store_folder(kernel)
         yield _indexed(source, store_root)
 
 
@@ -227,31 +227,10 @@ def _written(dataset: Any, scratch: str, number: int) -> str | StoreResult:
 
 
 def _indexed(source: Any, store_root: str) -> str | StoreResult:
-    if isinstance(source, Mapping):  # an index row
-        location, uid = str(source.get("location") or ""), str(source.get("SOPInstanceUID") or "")
-    else:  # an IndexRecord, a model Instance, a StoredInstance ...
-        location = str(getattr(source, "location", "") or "")
-        attributes = getattr(source, "attributes", {}) or {}
-        uid = str(getattr(source, "sop_instance_uid", "") or attributes.get("SOPInstanceUID", ""))
-    if not location:
-        return StoreResult(source=uid or type(source).__name__, sop_instance_uid=uid,
-                           reason="no location for this instance (not a path, index row or stored instance)")
-    if not os.path.isabs(location) and store_root:
-        location = os.path.join(store_root, location)
-    if not os.path.isfile(location):
-        return StoreResult(source=location, sop_instance_uid=uid,
-                           reason="the indexed file is missing (moved or deleted since it was indexed)")
-    return location
-
-
-def _store_root(kernel: Any) -> str:
     try:
-        store = str(kernel.config.storage.store or "")
-    except AttributeError:
-        return ""
-    if store.startswith("file://"):
-        return unquote(urlparse(store).path)
-    return "" if "://" in store or not store else os.path.abspath(store)
+        return instance_file(source, store_root)
+    except NoInstanceFile as err:
+        return StoreResult(source=err.source, sop_instance_uid=err.sop_uid, reason=str(err))
 
 
 def identify(kernel: Any, path: str) -> Outgoing | StoreResult:

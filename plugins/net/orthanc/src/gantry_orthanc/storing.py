@@ -23,19 +23,18 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 import attrs
 
 from gantry import NotDicomError
 from gantry.ingest import Rejection, walk
+from gantry.sources import NoInstanceFile, instance_file, store_folder
 from gantry.transport import StoreResult
 
 from gantry_orthanc.client import OrthancClient, OrthancHTTPError
 
 SUCCESS = 0x0000
 HEADER_KEYWORDS = ("SOPClassUID", "SOPInstanceUID", "TransferSyntaxUID")
-DEFAULT_STORE = "gantry-store"
 
 Progress = Callable[[int, int], None]
 
@@ -185,7 +184,7 @@ def _expand(kernel: Any, sources: Iterable[Any], rejected: list[Rejection]) -> I
             yield _encoded(source)
         else:
             if store_root is None:
-                store_root = _store_root(kernel)
+                store_root = store_folder(kernel)
             yield _indexed(source, store_root)
 
 
@@ -202,29 +201,7 @@ def _encoded(dataset: Any) -> bytes | StoreResult:
 
 
 def _indexed(source: Any, store_root: str) -> str | StoreResult:
-    if isinstance(source, Mapping):
-        location, sop_uid = str(source.get("location") or ""), str(source.get("SOPInstanceUID") or "")
-    else:
-        location = str(getattr(source, "location", "") or "")
-        attributes = getattr(source, "attributes", None) or {}
-        sop_uid = str(getattr(source, "sop_instance_uid", "") or attributes.get("SOPInstanceUID", ""))
-    if not location:
-        return StoreResult(source=sop_uid or type(source).__name__, sop_instance_uid=sop_uid,
-                           reason="no location for this instance")
-    if not os.path.isabs(location) and store_root:
-        location = os.path.join(store_root, location)
-    if not os.path.isfile(location):
-        return StoreResult(source=location, sop_instance_uid=sop_uid,
-                           reason="the indexed file is missing (moved or deleted since it was indexed)")
-    return location
-
-
-def _store_root(kernel: Any) -> str:
-    """The site's instance store folder (``storage.store``), where relative locations are."""
     try:
-        store = str(kernel.config.storage.store or DEFAULT_STORE)
-    except AttributeError:
-        return ""
-    if store.startswith("file://"):
-        return unquote(urlparse(store).path)
-    return "" if "://" in store else os.path.abspath(store)
+        return instance_file(source, store_root)
+    except NoInstanceFile as err:
+        return StoreResult(source=err.source, sop_instance_uid=err.sop_uid, reason=str(err))
