@@ -49,6 +49,11 @@ NATIVE = frozenset(
 )
 
 
+#: Transfer syntaxes whose encoding may lose information: never a target when a copy must hold
+#: the same pixels (sending, serving, transcoding on someone's behalf).
+LOSSY = frozenset({JPEG_BASELINE, JPEG_EXTENDED, JPEG_LS_NEAR_LOSSLESS, JPEG2000, HTJ2K})
+
+
 def transfer_syntax(name_or_uid: str) -> str:
     """Resolve a short name or a UID to a UID; a clear ValueError for anything else."""
     if name_or_uid in SHORT_NAMES:

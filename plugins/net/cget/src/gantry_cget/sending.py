@@ -20,7 +20,7 @@ from pydicom import Dataset, dcmread
 from gantry.log import Phi, get_logger
 from gantry.uids import DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN, EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN
 
-from gantry_cstore.scu import LOSSY_SYNTAXES, PREFERRED_TARGETS, syntax_name
+from gantry_cstore.scu import syntax_name, transcode_targets
 
 log = get_logger(__name__)
 
@@ -53,9 +53,7 @@ def dataset_to_send(kernel: Any, row: Mapping[str, Any], accepted: Mapping[str, 
     syntaxes = accepted.get(str(dataset.SOPClassUID), [])
     if not syntaxes or goes_as_stored(syntax, syntaxes):
         return dataset
-    targets = [uid for uid in PREFERRED_TARGETS if uid in syntaxes]
-    targets += [uid for uid in syntaxes if uid not in targets and uid not in LOSSY_SYNTAXES]
-    return _transcoded(kernel, row, dataset, targets, what) or dataset
+    return _transcoded(kernel, row, dataset, transcode_targets(syntaxes), what) or dataset
 
 
 def _transcoded(kernel: Any, row: Mapping[str, Any], dataset: Dataset, targets: list[str],

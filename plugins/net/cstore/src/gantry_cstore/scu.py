@@ -22,16 +22,7 @@ from pynetdicom import _config as _pynetdicom_config
 from gantry import NotDicomError
 from gantry.ingest import Rejection
 from gantry.transport import StoreResult
-from gantry.uids import (
-    EXPLICIT_VR_LITTLE_ENDIAN,
-    HTJ2K,
-    IMPLICIT_VR_LITTLE_ENDIAN,
-    JPEG2000,
-    JPEG_BASELINE,
-    JPEG_EXTENDED,
-    JPEG_LS_NEAR_LOSSLESS,
-    SHORT_NAMES,
-)
+from gantry.uids import EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN, LOSSY, SHORT_NAMES
 
 from gantry_cstore.batches import MAX_BATCH_FILES, Batch, Entry, Outgoing, batched
 from gantry_cstore.selection import expand
@@ -44,8 +35,6 @@ from gantry_dimse.services import AssociationLost, DimseChannel
 _pynetdicom_config.STORE_SEND_CHUNKED_DATASET = True
 
 IDENTITY_KEYWORDS = ("SOPClassUID", "SOPInstanceUID", "TransferSyntaxUID")
-#: Never a transcoding target: a lossy copy is a different instance, not the one asked for.
-LOSSY_SYNTAXES = frozenset({JPEG_BASELINE, JPEG_EXTENDED, JPEG_LS_NEAR_LOSSLESS, JPEG2000, HTJ2K})
 #: Transcoding targets, best first; after them any other lossless syntax the peer accepted.
 PREFERRED_TARGETS = (EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN)
 SUCCESS = 0x0000
@@ -235,12 +224,19 @@ def _is_warning(code: int) -> bool:
     return code == 0x0001 or 0xB000 <= code <= 0xBFFF
 
 
+def transcode_targets(accepted: list[str]) -> list[str]:
+    """The syntaxes worth transcoding to, best first, among those a peer ``accepted``: Explicit
+    then Implicit VR Little Endian, then any other lossless one (a lossy copy is another
+    instance, not the one asked for)."""
+    targets = [uid for uid in PREFERRED_TARGETS if uid in accepted]
+    return targets + [uid for uid in accepted if uid not in targets and uid not in LOSSY]
+
+
 def _transcoded(kernel: Any, item: Outgoing, syntaxes: list[str], scratch: str) -> tuple[str, str, str] | str:
     """``(path, syntax, note)`` of a copy in a syntax the peer accepted, or why there is none."""
     from gantry_transcode.transcode import transcode_file
 
-    targets = [uid for uid in PREFERRED_TARGETS if uid in syntaxes]
-    targets += [uid for uid in syntaxes if uid not in targets and uid not in LOSSY_SYNTAXES]
+    targets = transcode_targets(syntaxes)
     if not targets:
         return (f"the peer refused {syntax_name(item.transfer_syntax_uid)} and accepted only lossy "
                 f"syntaxes ({', '.join(map(syntax_name, syntaxes))}) for this SOP class")

@@ -28,13 +28,12 @@ from gantry.uids import (
     JPEG_LOSSLESS_SV1,
     JPEG_LS_LOSSLESS,
     JPEG_LS_NEAR_LOSSLESS,
+    LOSSY,
     NATIVE,
     RLE_LOSSLESS,
 )
 
 ANY = "*"
-#: Syntaxes whose encoding loses information: never a transcoding target.
-LOSSY = frozenset({JPEG_BASELINE, JPEG_EXTENDED, JPEG_LS_NEAR_LOSSLESS, JPEG2000, HTJ2K})
 #: Not to be sent on the web (PS3.18 8.7.3): Explicit VR Little Endian goes instead.
 NOT_ON_THE_WEB = frozenset({IMPLICIT_VR_LITTLE_ENDIAN, EXPLICIT_VR_BIG_ENDIAN})
 
