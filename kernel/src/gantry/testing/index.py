@@ -52,3 +52,22 @@ def indexed_site(tmp_path: str | Path, datasets: Iterable[Any], *,
         summary = session.ingest([folder], workers=1)
     assert not summary.rejected, summary.rejected
     return IndexedSite(kernel=kernel, database=database, folder=folder)
+
+
+@attrs.frozen
+class LocalSite:
+    """An empty site: a kernel over every installed plugin whose ``storage.database`` is a SQLite
+    file and whose ``storage.store`` a folder, both in a temporary folder."""
+
+    kernel: Any
+    database: str
+    store: Path
+
+
+def local_site(folder: Path) -> LocalSite:
+    from gantry.testing.fixtures import kernel_with
+
+    database = f"sqlite:///{folder / 'index.db'}"
+    store = folder / "store"
+    kernel = kernel_with(config={"storage": {"database": database, "store": str(store)}}, discover=True)
+    return LocalSite(kernel=kernel, database=database, store=store)

@@ -21,6 +21,8 @@ from typing import Any
 import attrs
 import pytest
 
+from gantry.testing.index import LocalSite, local_site
+
 from gantry_dimse.testing import DCMTK_ENV, dcmtk, free_port as _free_port, listeners, no_threads_left, wait_until
 
 STARTUP_SECONDS = 10.0
@@ -90,19 +92,9 @@ def storescp(tmp_path: Path) -> Iterator[Callable[..., Peer]]:
         log.close()
 
 
-@attrs.frozen
-class Site:
-    kernel: Any
-    database: str
-    store: Path
-
-
 @pytest.fixture
-def site(tmp_path: Path, make_kernel: Callable[..., Any]) -> Site:
-    database = f"sqlite:///{tmp_path / 'index.db'}"
-    store = tmp_path / "store"
-    kernel = make_kernel(config={"storage": {"database": database, "store": str(store)}}, discover=True)
-    return Site(kernel=kernel, database=database, store=store)
+def site(tmp_path: Path) -> LocalSite:
+    return local_site(tmp_path)
 
 
 @pytest.fixture

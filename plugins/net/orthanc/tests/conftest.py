@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 import pytest
 
+from gantry.testing.index import LocalSite, local_site
 from gantry.testing.network import wait_until
 
 #: (patient number, PatientID, PatientName, study number, StudyDate, [(series, modality, instances)])
@@ -103,19 +104,9 @@ def loaded(orthanc: Any, corpus: Corpus) -> Corpus:
     return corpus
 
 
-@attrs.frozen
-class Site:
-    kernel: Any
-    database: str
-    store: Path
-
-
 @pytest.fixture
-def site(tmp_path: Path, make_kernel: Callable[..., Any]) -> Site:
-    database = f"sqlite:///{tmp_path / 'index.db'}"
-    store = tmp_path / "store"
-    kernel = make_kernel(config={"storage": {"database": database, "store": str(store)}}, discover=True)
-    return Site(kernel=kernel, database=database, store=store)
+def site(tmp_path: Path) -> LocalSite:
+    return local_site(tmp_path)
 
 
 @pytest.fixture
