@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,16 +31,12 @@ from pathlib import Path
 
 from _results import machine, write_section
 
+from gantry.testing.network import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "out" / "bench-dicomweb"
 GANTRY = str(Path(sys.executable).with_name("gantry"))
 ACCEPT_DICOM = 'multipart/related; type="application/dicom"'
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def wait_http(url: str) -> None:

@@ -32,6 +32,8 @@ from pathlib import Path
 
 from _results import machine, write_section
 
+from gantry.testing.network import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "out" / "bench-find"
 GANTRY = str(Path(sys.executable).with_name("gantry"))
@@ -100,12 +102,6 @@ def fill_orthanc(orthanc: object, count: int) -> None:
 
     with ThreadPoolExecutor(4) as workers:
         list(workers.map(upload, range(count)))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def wait_port(port: int) -> None:

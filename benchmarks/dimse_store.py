@@ -37,6 +37,8 @@ from pathlib import Path
 
 from _results import machine, write_section
 
+from gantry.testing.network import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
 OUT = ROOT / "out" / "bench-dimse"
@@ -174,14 +176,6 @@ def sender_command(kind: str, port: int, folder: Path, associations: int) -> lis
 
 
 # -- one measurement ----------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def measure(sender: str, receiver: str, folder: Path, count: int, associations: int, run: str) -> tuple[float, float]:
