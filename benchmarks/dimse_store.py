@@ -264,8 +264,16 @@ def main() -> None:
     parser.add_argument("--associations", type=int, default=4)
     parser.add_argument("--processes", type=int, default=PROCESSES, help="gantry listen --processes")
     parser.add_argument("--only", choices=("small", "large"))
+    parser.add_argument("--pairs", help="only these sender:receiver pairs, comma-separated (implies --no-write)")
     parser.add_argument("--no-write", action="store_true", help="print, do not update RESULTS.md")
     args = parser.parse_args()
+    chosen = PAIRS
+    if args.pairs:
+        chosen = [tuple(pair.split(":")) for pair in args.pairs.split(",")]
+        unknown = [pair for pair in chosen if pair not in PAIRS]
+        if unknown:
+            parser.error(f"--pairs: unknown pair(s) {unknown}; known: {PAIRS}")
+        args.no_write = True
     PROCESSES = args.processes
     say = lambda text: print(text, flush=True)  # noqa: E731
     sections = []
@@ -273,13 +281,13 @@ def main() -> None:
     if args.only != "large":
         folder = small_folder(args.small)
         size_mb = sum(p.stat().st_size for p in folder.rglob("*.dcm")) / 1e6 / args.small
-        rows = run_table("small", folder, args.small, size_mb, args.repeats, args.associations, PAIRS, say)
+        rows = run_table("small", folder, args.small, size_mb, args.repeats, args.associations, chosen, say)
         sections.append(render(f"{args.small:,} small CT instances ({size_mb * 1000:.0f} kB each)", rows,
                                args.associations, False))
     if args.only != "small":
         folder = large_folder(args.large, args.large_mb)
         size_mb = sum(p.stat().st_size for p in folder.glob("*.dcm")) / 1e6 / args.large
-        pairs = [pair for pair in PAIRS if pair[0] != "gantry-1"]
+        pairs = [pair for pair in chosen if pair[0] != "gantry-1"]
         rows = run_table("large", folder, args.large, size_mb, args.repeats, args.associations, pairs, say)
         sections.append(render(f"{args.large} instances of {size_mb:.0f} MB", rows, args.associations, True))
     body = "\n\n".join([f"## C-STORE over loopback\n\n`.venv/bin/python {command}` ({machine()}; "

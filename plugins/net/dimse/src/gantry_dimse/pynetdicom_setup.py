@@ -13,3 +13,13 @@ from pynetdicom import _config
 _config.LOG_HANDLER_LEVEL = "none"
 _config.LOG_REQUEST_IDENTIFIERS = False
 _config.LOG_RESPONSE_IDENTIFIERS = False
+
+# Its reactor threads wait on their work rather than polling every millisecond (see wakeups).
+from gantry_dimse import wakeups  # noqa: E402 -- after the settings above, which it does not touch
+
+wakeups.install()
+
+# Command sets encoded and split directly, not through pydicom's writer and reader (see commands).
+from gantry_dimse import commands  # noqa: E402
+
+commands.install()
