@@ -94,11 +94,17 @@ def _wake_on(queue: Any, wake: Any) -> None:
     queue.put = put_and_wake
 
 
-def _dul_wait(dul: DULServiceProvider) -> None:
+def _dul_waker(dul: DULServiceProvider) -> _Waker:
+    """The DUL's waker, made on its first idle turn: from then on, queued primitives wake it."""
     waker = dul.__dict__.get("_gantry_waker")
-    if waker is None:  # first idle turn: from now on, queued primitives wake this thread
+    if waker is None:
         waker = dul._gantry_waker = _Waker(dul)
         _wake_on(dul.to_provider_queue, waker.wake)
+    return waker
+
+
+def _dul_wait(dul: DULServiceProvider) -> None:
+    waker = _dul_waker(dul)
     poller = select.poll()
     poller.register(waker.read_fd, select.POLLIN)
     wrapper = dul.socket
@@ -116,9 +122,11 @@ def _dul_wait(dul: DULServiceProvider) -> None:
     waker.drain()
 
 
-def _association_wait(assoc: Association) -> None:
+def _association_wake(assoc: Association) -> threading.Event:
+    """The association reactor's event, made on its first idle turn: from then on, whatever the
+    reactor serves sets it."""
     event = assoc.__dict__.get("_gantry_wake")
-    if event is None:  # first idle turn: from now on, whatever the reactor serves wakes it
+    if event is None:
         event = assoc._gantry_wake = threading.Event()
         _wake_on(assoc.dimse.msg_queue, event.set)
         _wake_on(assoc.dul.to_user_queue, event.set)
@@ -130,6 +138,11 @@ def _association_wait(assoc: Association) -> None:
             event.set()
 
         checkpoint.clear = clear_and_wake
+    return event
+
+
+def _association_wait(assoc: Association) -> None:
+    event = _association_wake(assoc)
     event.wait(LONGEST_WAIT)
     event.clear()  # before the loop looks: anything queued after this wakes the next wait
 
