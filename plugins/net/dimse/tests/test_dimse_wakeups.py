@@ -77,3 +77,20 @@ def test_other_sleeps_are_real(monkeypatch: pytest.MonkeyPatch) -> None:
     wakeups._sleep(0.001)  # the main thread is no reactor
     wakeups._sleep(0.1)
     assert slept == [0.001, 0.1]
+
+
+def test_the_wake_up_pipe_closes_with_the_association() -> None:
+    import gc
+    import os
+
+    association = Association(AE(), "requestor")
+    waker = wakeups._dul_waker(association.dul)
+    pipe = {fd: os.fstat(fd).st_ino for fd in (waker.read_fd, waker.write_fd)}  # open while it lives
+    del association, waker
+    gc.collect()
+    for fd, inode in pipe.items():
+        try:
+            reused = os.fstat(fd).st_ino  # another thread may have been given the number since
+        except OSError:
+            continue
+        assert reused != inode, "the wake-up pipe outlived its association"

@@ -50,12 +50,14 @@ ASSOCIATION_POLL = 0.001
 class _Waker:
     """A pipe a reactor can wait on (with its socket) and any thread can write to."""
 
-    def __init__(self, owner: Any) -> None:
+    def __init__(self) -> None:
         self.read_fd, self.write_fd = os.pipe()
         os.set_blocking(self.read_fd, False)
         os.set_blocking(self.write_fd, False)
         self.pending = False
-        weakref.finalize(owner, _close_both, self.read_fd, self.write_fd)
+        # Closed with the waker itself, not with its DUL: a queue's put that still holds the
+        # waker can never write into a reused descriptor.
+        weakref.finalize(self, _close_both, self.read_fd, self.write_fd)
 
     def wake(self) -> None:
         if not self.pending:  # one byte per wait is enough; a spare one is drained harmlessly
@@ -98,7 +100,7 @@ def _dul_waker(dul: DULServiceProvider) -> _Waker:
     """The DUL's waker, made on its first idle turn: from then on, queued primitives wake it."""
     waker = dul.__dict__.get("_gantry_waker")
     if waker is None:
-        waker = dul._gantry_waker = _Waker(dul)
+        waker = dul._gantry_waker = _Waker()
         _wake_on(dul.to_provider_queue, waker.wake)
     return waker
 
