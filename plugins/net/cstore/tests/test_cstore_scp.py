@@ -97,13 +97,13 @@ def test_a_failed_write_answers_a_failure_status_and_indexes_nothing(site, our_l
 def test_a_failed_index_removes_the_file_it_wrote(site, our_listener, ct_folder, monkeypatch):
     from gantry_cstore.scp import StoreScp
 
-    original = StoreScp.handle_store
+    original = StoreScp._keep
 
-    def broken_index(self, event):
+    def broken_index(self, *args):
         self.backend.index = lambda records: (_ for _ in ()).throw(StorageError("database is locked"))
-        return original(self, event)
+        return original(self, *args)
 
-    monkeypatch.setattr(StoreScp, "handle_store", broken_index)
+    monkeypatch.setattr(StoreScp, "_keep", broken_index)
     ours = our_listener(site.kernel)
     sent = storescu(ours.port, ct_folder.path)
     assert "Refused: OutOfResources" in sent.stdout + sent.stderr

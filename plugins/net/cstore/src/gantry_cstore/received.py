@@ -8,6 +8,7 @@ directly; ``test_cstore_received`` holds the bytes equal to pynetdicom's.
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterable
 from typing import Any
 
 from pynetdicom import PYNETDICOM_IMPLEMENTATION_UID, PYNETDICOM_IMPLEMENTATION_VERSION
@@ -18,9 +19,14 @@ PREAMBLE = b"\x00" * 128 + b"DICM"
 def received_part10(event: Any) -> bytes:
     """Preamble, File Meta (as pynetdicom's ``Event.file_meta`` has it) and the dataset as received."""
     request = event.request
-    meta = file_meta_group(str(request.AffectedSOPClassUID), str(request.AffectedSOPInstanceUID),
-                           str(event.context.transfer_syntax))
-    return b"".join((PREAMBLE, meta, request.DataSet.getvalue()))
+    return part10(str(request.AffectedSOPClassUID), str(request.AffectedSOPInstanceUID),
+                  str(event.context.transfer_syntax), (request.DataSet.getbuffer(),))
+
+
+def part10(sop_class_uid: str, sop_instance_uid: str, transfer_syntax_uid: str,
+           dataset: Iterable[bytes | memoryview]) -> bytes:
+    """Preamble, File Meta and the dataset's pieces, joined once."""
+    return b"".join((PREAMBLE, file_meta_group(sop_class_uid, sop_instance_uid, transfer_syntax_uid), *dataset))
 
 
 def file_meta_group(sop_class_uid: str, sop_instance_uid: str, transfer_syntax_uid: str,

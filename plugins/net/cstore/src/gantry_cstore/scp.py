@@ -1,10 +1,11 @@
 """The C-STORE SCP: received instances go durably into the instance store and the index, and
 only then does the peer hear "success".
 
-For each C-STORE, in the association's thread:
+For each C-STORE, in the thread that read it (``gantry_dimse.direct_store``; the association's
+thread for the few that path leaves to pynetdicom):
 
-1. the dataset's bytes as received (with a File Meta header pynetdicom builds) are kept without
-   decoding and re-encoding them, so pixel data and private elements stay byte for byte;
+1. the dataset's bytes as received (with a File Meta header as pynetdicom builds it) are kept
+   without decoding and re-encoding them, so pixel data and private elements stay byte for byte;
 2. its header is read (no pixel data) for the index attributes; unreadable -> 0xC000;
 3. and 4. ``gantry.receiving.keep_received``: the store writes the file atomically and durably
    (fsync), then one transaction indexes it and appends an audit row; a failed write -> 0xA700,
@@ -12,8 +13,8 @@ For each C-STORE, in the association's thread:
 5. 0x0000; ``gantry_instance_stored`` is queued for the listener's background worker
    (``gantry_dimse.notifications``), so a slow hook never delays the response.
 
-An association aborted mid-transfer never reaches step 1: pynetdicom calls the handler only with
-a complete dataset, so it leaves nothing behind.
+An association aborted mid-transfer never reaches step 1: either path calls the handler only
+with a complete dataset, so it leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ from gantry.receiving import keep_received
 from gantry.storage import SCAN_KEYWORDS
 from gantry.uids import EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN, NATIVE, SHORT_NAMES
 
-from gantry_cstore.received import received_part10
+from gantry_cstore.received import part10, received_part10
 from gantry_cstore.settings import DEFAULT_STORE, StoreSettings
+from gantry_dimse.direct_store import StoreRequest
 from gantry_dimse.notifications import emit_later
 from gantry_dimse.services import ScpRole, failure_status
 
@@ -54,14 +56,24 @@ class StoreScp:
         """Instances acknowledged with success so far."""
 
     def handle_store(self, event: Any) -> int | Dataset:
-        calling_ae = str(event.assoc.requestor.ae_title).strip()
+        """pynetdicom's ``EVT_C_STORE`` handler: the requests the direct path leaves to pynetdicom."""
         data = received_part10(event)  # preamble, File Meta and the dataset as received
+        return self._keep(event, event.assoc, data)
+
+    def store_directly(self, request: StoreRequest) -> int | Dataset:
+        """The handler of ``gantry_dimse.direct_store``: most requests come this way."""
+        data = part10(request.sop_class_uid, request.sop_instance_uid, request.transfer_syntax, request.fragments)
+        return self._keep(request, request.assoc, data)
+
+    def _keep(self, source: Any, assoc: Any, data: bytes) -> int | Dataset:
+        """Steps 2 to 5 of the module docstring for ``data`` (a whole Part 10 file's bytes);
+        ``source`` (the event or request) is what ``emit_later`` finds the listener by."""
+        calling_ae = str(assoc.requestor.ae_title).strip()
         try:
             attributes = index_attributes(data, self.kernel)
         except ValueError as err:
             return failure_status(CANNOT_UNDERSTAND, str(err))
-        detail = {"called_ae": str(event.assoc.acceptor.ae_title).strip(),
-                  "peer": str(event.assoc.requestor.address)}
+        detail = {"called_ae": str(assoc.acceptor.ae_title).strip(), "peer": str(assoc.requestor.address)}
         try:
             record, _stored = keep_received(self.backend, self.store, data, attributes, actor=f"dicom:{calling_ae}",
                                             detail=detail, replace=self.overwrite)
@@ -71,12 +83,13 @@ class StoreScp:
             return failure_status(OUT_OF_RESOURCES, str(err))
         self.received += 1
         # Queued for the listener's background worker: a slow hook never delays this response.
-        emit_later(event, self.kernel, "gantry_instance_stored", instance=record)
+        emit_later(source, self.kernel, "gantry_instance_stored", instance=record)
         return SUCCESS
 
     def role(self, sop_classes: tuple[str, ...], transfer_syntaxes: tuple[str, ...]) -> ScpRole:
         return ScpRole(service="C-STORE", abstract_syntaxes=sop_classes, transfer_syntaxes=transfer_syntaxes,
-                       handlers=((evt.EVT_C_STORE, self.handle_store),), close=self.close)
+                       handlers=((evt.EVT_C_STORE, self.handle_store),), close=self.close,
+                       direct_store=self.store_directly)
 
     def close(self) -> None:
         """Close the backend (once: a listener may be stopped twice)."""

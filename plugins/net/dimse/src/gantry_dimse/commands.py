@@ -93,13 +93,14 @@ def decode_command_set(bytestring: BytesIO, is_implicit_vr: bool, is_little_endi
     """``pynetdicom.dsutils.decode``: the command set's elements as pydicom reads them, unconverted."""
     if is_implicit_vr and is_little_endian and not deflated:
         data = bytestring.getvalue()
-        elements = _split(data)
+        elements = split_command_set(data)
         if elements is not None:
             return Dataset(elements)
     return dsutils.decode(bytestring, is_implicit_vr, is_little_endian, deflated)
 
 
-def _split(data: bytes) -> dict[BaseTag, RawDataElement] | None:
+def split_command_set(data: bytes) -> dict[BaseTag, RawDataElement] | None:
+    """The elements of an encoded command set, unconverted; None when it is not a plain one."""
     elements: dict[BaseTag, RawDataElement] = {}
     offset, end = 0, len(data)
     header = _ELEMENT_HEADER
@@ -114,6 +115,14 @@ def _split(data: bytes) -> dict[BaseTag, RawDataElement] | None:
         elements[tag] = RawDataElement(tag, None, length, data[offset:offset + length], offset, True, True)
         offset += length
     return elements
+
+
+def command_set_bytes(elements: list[tuple[int, str, Any]]) -> bytes:
+    """An encoded command set from ``(element number, VR, value)`` in ascending order, its group
+    length first (what pynetdicom would encode for the same values)."""
+    body = b"".join(_ELEMENT_HEADER.pack(0, number, len(value)) + value
+                    for number, value in ((number, _encode_value(vr, value)) for number, vr, value in elements))
+    return _ELEMENT_HEADER.pack(0, 0, 4) + struct.pack("<I", len(body)) + body
 
 
 def install() -> None:

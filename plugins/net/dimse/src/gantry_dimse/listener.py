@@ -32,6 +32,7 @@ from gantry.log import get_logger
 
 from gantry_dimse import pynetdicom_setup  # noqa: F401 -- pynetdicom as Gantry runs it
 from gantry_dimse.notifications import AE_ATTRIBUTE, Notifier
+from gantry_dimse.direct_store import take_stores_directly
 from gantry_dimse.reads import read_whole_pdus
 from gantry_dimse.services import ScpRole
 from gantry_dimse.settings import DimseSettings
@@ -188,6 +189,9 @@ class Listener:
             # timers are only checked between PDUs).
             sock.settimeout(self.settings.timeouts.network)
         read_whole_pdus(getattr(event.assoc.dul, "socket", None))
+        for role in self.roles:
+            if role.direct_store is not None:
+                take_stores_directly(event.assoc, role.direct_store)
         limit_pdu_length(getattr(event.assoc.dul, "socket", None), pdu_limit(event.assoc.ae.maximum_pdu_size))
         with self._lock:
             # Keep the threads to wait for at stop(); forget those that have ended.

@@ -63,6 +63,10 @@ class ScpRole:
     (a C-GET SCP must be the SCU of the storage classes to send its C-STORE sub-operations)."""
     close: Callable[[], None] | None = None
     """Called when the listener stops: releases what the role opened (a database, a store)."""
+    direct_store: Callable[[Any], Any] | None = None
+    """A C-STORE SCP's handler for :mod:`gantry_dimse.direct_store`'s shorter path: it gets a
+    ``StoreRequest`` and returns a status as an ``EVT_C_STORE`` handler does. The role's
+    ``EVT_C_STORE`` handler still answers the requests that path leaves to pynetdicom."""
 
 
 #: Error Comment (0000,0902) is LO: at most 64 characters.
