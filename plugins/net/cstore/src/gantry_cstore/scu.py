@@ -26,6 +26,7 @@ from gantry.uids import EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN, LO
 
 from gantry_cstore.batches import MAX_BATCH_FILES, Batch, Entry, Outgoing, batched
 from gantry_cstore.selection import expand
+from gantry_dimse.direct_send import send_file
 from gantry_dimse.services import AssociationLost, DimseChannel
 
 # pynetdicom's documented switch: ``send_c_store`` streams a file given by its path (its dataset
@@ -195,7 +196,9 @@ def _send_one(association: Any, kernel: Any, item: Outgoing, accepted: dict[str,
     if item.transfer_syntax_uid in syntaxes:  # the file as it is (no scratch folder: 1 ms each here)
         syntax, note = item.transfer_syntax_uid, ""
         try:
-            status = association.send_c_store(_payload(item.path))
+            # Straight onto the socket when it can (gantry_dimse.direct_send), else pynetdicom.
+            status = (send_file(association, item.path, item.sop_class_uid, item.sop_instance_uid, syntax)
+                      or association.send_c_store(_payload(item.path)))
         except (ValueError, AttributeError, OSError) as err:  # pynetdicom: no context, cannot encode
             return failed(f"not sent: {err}")
     else:
@@ -208,11 +211,13 @@ def _send_one(association: Any, kernel: Any, item: Outgoing, accepted: dict[str,
                 status = association.send_c_store(_payload(path))
             except (ValueError, AttributeError, OSError) as err:
                 return failed(f"{note}; not sent: {err}")
-    if "Status" not in status:
+    if isinstance(status, tuple):  # (status, error comment) from send_file
+        code, comment = status
+    elif "Status" not in status:
         raise AssociationLost(f"{url}: no C-STORE response (the association ended or the DIMSE "
                               f"timeout passed)")
-    code = int(status.Status)
-    comment = str(status.get("ErrorComment", "") or "")
+    else:
+        code, comment = int(status.Status), str(status.get("ErrorComment", "") or "")
     ok = code == SUCCESS or _is_warning(code)
     reason = "; ".join(part for part in (
         note, "" if code == SUCCESS else f"{'warning' if ok else 'failure'} status 0x{code:04X}", comment) if part)

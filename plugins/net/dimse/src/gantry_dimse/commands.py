@@ -125,6 +125,34 @@ def command_set_bytes(elements: list[tuple[int, str, Any]]) -> bytes:
     return _ELEMENT_HEADER.pack(0, 0, 4) + struct.pack("<I", len(body)) + body
 
 
+#: Message Control Header bits (PS3.8 E.2): command (1) or dataset (0); last fragment (2).
+COMMAND, LAST = 0x01, 0x02
+_PDV_HEADER = struct.Struct(">IBB")  # item length, presentation context ID, message control header
+_PDU_HEADER = struct.Struct(">BBI")  # P-DATA-TF (0x04), reserved, length
+
+
+def pdata_header(context_id: int, control: int, length: int) -> bytes:
+    """The first bytes of a P-DATA-TF PDU holding one PDV of ``length`` bytes (they follow)."""
+    return _PDU_HEADER.pack(0x04, 0, length + 6) + _PDV_HEADER.pack(length + 2, context_id, control)
+
+
+def whole_command(data: bytes) -> dict[BaseTag, RawDataElement] | None:
+    """The elements of a PDV's data when it is a whole command set (its only, last fragment)."""
+    if len(data) < 2 or data[0] & (COMMAND | LAST) != COMMAND | LAST:
+        return None
+    return split_command_set(bytes(data[1:]))
+
+
+def us_value(element: RawDataElement) -> int:
+    """An unconverted US element's value (struct.error when it is not one)."""
+    return struct.unpack("<H", element.value)[0]
+
+
+def ui_value(element: RawDataElement) -> str:
+    """An unconverted UI (or text) element's value, without its padding."""
+    return element.value.decode("ascii").rstrip("\x00 ")
+
+
 def install() -> None:
     """Idempotent: pynetdicom's DIMSE messages use these for their command sets from now on."""
     _dimse_messages.encode = encode_command_set

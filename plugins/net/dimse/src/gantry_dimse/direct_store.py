@@ -42,7 +42,7 @@ from pynetdicom.service_class import StorageServiceClass
 from pynetdicom.sop_class import uid_to_service_class
 
 from gantry.log import get_logger
-from gantry_dimse.commands import command_set_bytes, split_command_set
+from gantry_dimse.commands import COMMAND, LAST, command_set_bytes, pdata_header, ui_value, us_value, whole_command
 
 log = get_logger(__name__)
 
@@ -51,8 +51,6 @@ C_STORE_RSP = 0x8001
 NO_DATASET = 0x0101
 #: pynetdicom's status for an exception in an EVT_C_STORE handler ("Failed - unable to process").
 HANDLER_FAILED = 0xC211
-#: Message Control Header bits (PS3.8 E.2): command (1) or dataset (0); last fragment (2).
-COMMAND, LAST = 0x01, 0x02
 #: Error Comment (0000,0902) is LO: at most 64 characters.
 COMMENT_LENGTH = 64
 
@@ -126,16 +124,14 @@ class _DirectStores:
 
     def _take(self, context_id: int, data: bytes) -> bool:
         """Start a direct C-STORE when ``data`` is a whole command set we are sure about."""
-        if len(data) < 2 or data[0] & (COMMAND | LAST) != COMMAND | LAST:
-            return False
-        elements = split_command_set(bytes(data[1:]))
+        elements = whole_command(data)
         if elements is None:
             return False
         try:
-            if (_us(elements[COMMAND_FIELD]) != C_STORE_RQ or _us(elements[DATASET_TYPE]) == NO_DATASET):
+            if us_value(elements[COMMAND_FIELD]) != C_STORE_RQ or us_value(elements[DATASET_TYPE]) == NO_DATASET:
                 return False
-            sop_class, sop_instance = _ui(elements[SOP_CLASS]), _ui(elements[SOP_INSTANCE])
-            message_id = _us(elements[MESSAGE_ID])
+            sop_class, sop_instance = ui_value(elements[SOP_CLASS]), ui_value(elements[SOP_INSTANCE])
+            message_id = us_value(elements[MESSAGE_ID])
         except (KeyError, struct.error, UnicodeDecodeError):
             return False  # pynetdicom says what is wrong with it
         context = self.assoc._accepted_cx.get(context_id)
@@ -183,8 +179,7 @@ def store_response_pdu(request: StoreRequest, status: int, comment: str = "") ->
         elements.append((0x0902, "LO", comment[:COMMENT_LENGTH]))
     elements.append((0x1000, "UI", request.sop_instance_uid))
     command = command_set_bytes(elements)
-    item = struct.pack(">IBB", len(command) + 2, request.context_id, COMMAND | LAST) + command
-    return struct.pack(">BBI", 0x04, 0x00, len(item)) + item
+    return pdata_header(request.context_id, COMMAND | LAST, len(command)) + command
 
 
 def _status(outcome: Any) -> tuple[int, str]:
@@ -195,14 +190,6 @@ def _status(outcome: Any) -> tuple[int, str]:
         log.error("dimse.direct_store.bad_status", got=type(outcome).__name__)
         return HANDLER_FAILED, ""
     return status, str(getattr(outcome, "ErrorComment", "") or "")
-
-
-def _us(element: Any) -> int:
-    return struct.unpack("<H", element.value)[0]
-
-
-def _ui(element: Any) -> str:
-    return element.value.decode("ascii").rstrip("\x00 ")
 
 
 def _peer(assoc: Any) -> str:
