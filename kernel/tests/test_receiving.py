@@ -37,6 +37,21 @@ def test_a_kept_instance_is_stored_indexed_and_audited(site, tmp_path):
     assert again.digest == record.digest and backend.count("instance") == 1
 
 
+def test_an_instance_in_pieces_is_kept_as_one_file(site, tmp_path):
+    kernel, backend, store = site
+    path, _ = received(tmp_path, kernel)
+    data = open(path, "rb").read()
+    view = memoryview(data)
+    pieces = (data[:200], view[200:1000], view[1000:])  # as a network receiver has them
+    attributes = kernel.scan(pieces, SCAN_KEYWORDS)
+    record, stored = keep_received(backend, store, pieces, attributes, actor="dicom:MODALITY")
+    assert open(stored.location, "rb").read() == data
+    assert stored.size == len(data) and record.digest == stored.digest
+    with pytest.raises(InstanceConflict):  # other bytes in pieces: refused after the write, nothing kept
+        keep_received(backend, store, (data[:200], data[200:] + b"\0\0"), attributes, actor="a")
+    assert open(stored.location, "rb").read() == data and backend.count("instance") == 1
+
+
 def test_other_bytes_under_a_kept_uid_conflict_and_change_nothing(site, tmp_path):
     kernel, backend, store = site
     path, attributes = received(tmp_path, kernel)

@@ -333,10 +333,12 @@ class Kernel:
             raise NotDicomError(f"{what} is not DICOM (first bytes recognised by none of: {tried})")
         return self.call("reader", kind, source, what=what, offers=accepting, **options)
 
-    def scan(self, path: str | os.PathLike[str] | bytes, keywords: tuple[str, ...] | list[str]) -> dict[str, str]:
+    def scan(self, path: str | os.PathLike[str] | bytes | list[Any] | tuple[Any, ...],
+             keywords: tuple[str, ...] | list[str]) -> dict[str, str]:
         """The listed top-level attributes of a file as index text (see :mod:`gantry.header`).
-        ``path`` may also be a whole file's bytes (a received instance): the fast scan reads them
-        in place, pydicom otherwise.
+        ``path`` may also be a whole file's bytes (a received instance), or a list or tuple of
+        its consecutive pieces (as a network receiver has them): the fast scan reads them in
+        place, pydicom otherwise.
 
         The best-ranked reader's fast ``scan`` does it when it has one (it tells non-DICOM apart
         itself, which saves opening the file twice); when it has none, says "not DICOM" while
@@ -357,6 +359,8 @@ class Kernel:
                           error_type=type(err).__name__, error=Phi(str(err)))
         if isinstance(path, bytes | bytearray | memoryview):
             return _scan_bytes(bytes(path), keywords)
+        if isinstance(path, list | tuple):
+            return _scan_bytes(b"".join(path), keywords)
         with open(path, "rb") as stream:
             head = stream.read(SNIFF_BYTES)
         offers = [offer for offer in offers

@@ -34,16 +34,20 @@ class IndexFailed(StorageError):
     """The instance was written but could not be indexed; the file was removed again."""
 
 
-def keep_received(backend: Any, store: Any, source: bytes | str | os.PathLike[str],
+def keep_received(backend: Any, store: Any, source: bytes | list[Any] | tuple[Any, ...] | str | os.PathLike[str],
                   attributes: Mapping[str, str], *, actor: str, detail: Mapping[str, Any] | None = None,
                   replace: bool = False) -> tuple[IndexRecord, StoredInstance]:
     """Steps 1-3 of the module docstring for an instance whose header was read into
-    ``attributes`` (its three UIDs at least): ``(the index record, the stored file)``."""
+    ``attributes`` (its three UIDs at least): ``(the index record, the stored file)``.
+    ``source`` is the file's bytes, whole or as a list or tuple of consecutive pieces (written
+    one after the other, never joined), or the path of a spooled file."""
     uids = {"study_uid": attributes["StudyInstanceUID"], "series_uid": attributes["SeriesInstanceUID"],
             "sop_uid": attributes["SOPInstanceUID"]}
     try:
         if isinstance(source, bytes | bytearray | memoryview):
             stored = store.put(source, replace=replace, **uids)
+        elif isinstance(source, list | tuple):
+            stored = store.put(iter(source), replace=replace, **uids)
         else:
             stored = store.put_file(os.fspath(source), replace=replace, **uids)
     except InstanceConflict:

@@ -121,6 +121,7 @@ def test_every_pydicom_test_file_agrees_with_the_reference(path: str, keywords: 
         else:
             assert kernel.scan(path, keywords) == expected
             assert kernel.scan(Path(path).read_bytes(), keywords) == expected  # a received instance
+            assert kernel.scan(in_pieces(Path(path).read_bytes()), keywords) == expected
     elif isinstance(result, ReaderError):
         # A file the part10 reader refuses as well (cut short, a header-only image).
         assert_says_where(result, path)
@@ -130,6 +131,14 @@ def test_every_pydicom_test_file_agrees_with_the_reference(path: str, keywords: 
         assert result == expected
         assert list(result) == list(expected)  # in the order asked for
         assert scan(Path(path).read_bytes(), keywords) == expected  # the same file received as bytes
+        assert scan(in_pieces(Path(path).read_bytes()), keywords) == expected  # and in PDU fragments
+
+
+def in_pieces(data: bytes) -> list[Any]:
+    """``data`` as a receiver has it: a short first piece (preamble and File Meta), then
+    fragments of a PDU's size, as memoryviews; windows then span pieces at awkward offsets."""
+    view = memoryview(data)
+    return [data[:333], *(view[start:start + 997] for start in range(333, len(data), 997))]
 
 
 def test_the_pydicom_files_are_mostly_scanned_without_falling_back() -> None:
@@ -465,9 +474,10 @@ def _assert_every_cut_rejected(data: bytes, cuts: Any, tmp_path: Path) -> None:
         assert isinstance(result, ReaderError), f"cut at {cut} of {len(data)} bytes read: {result}"
         assert not isinstance(result, ScanNotHandled), f"cut at {cut}: {result}"
         assert_says_where(result, path)
-        with pytest.raises(ReaderError) as caught:  # the same cut received as bytes
-            scan(data[:cut], SCAN_KEYWORDS)
-        assert str(caught.value).startswith("received bytes") and OFFSET.search(str(caught.value)), caught.value
+        for received in (data[:cut], in_pieces(data[:cut])):  # the same cut received as bytes, in pieces
+            with pytest.raises(ReaderError) as caught:
+                scan(received, SCAN_KEYWORDS)
+            assert str(caught.value).startswith("received bytes") and OFFSET.search(str(caught.value)), caught.value
 
 
 @pytest.mark.parametrize("encoding_name", ["explicit-le", "implicit-le", "raw-implicit", "raw-explicit"])

@@ -19,14 +19,15 @@ PREAMBLE = b"\x00" * 128 + b"DICM"
 def received_part10(event: Any) -> bytes:
     """Preamble, File Meta (as pynetdicom's ``Event.file_meta`` has it) and the dataset as received."""
     request = event.request
-    return part10(str(request.AffectedSOPClassUID), str(request.AffectedSOPInstanceUID),
-                  str(event.context.transfer_syntax), (request.DataSet.getbuffer(),))
+    return b"".join(part10_pieces(str(request.AffectedSOPClassUID), str(request.AffectedSOPInstanceUID),
+                                  str(event.context.transfer_syntax), (request.DataSet.getbuffer(),)))
 
 
-def part10(sop_class_uid: str, sop_instance_uid: str, transfer_syntax_uid: str,
-           dataset: Iterable[bytes | memoryview]) -> bytes:
-    """Preamble, File Meta and the dataset's pieces, joined once."""
-    return b"".join((PREAMBLE, file_meta_group(sop_class_uid, sop_instance_uid, transfer_syntax_uid), *dataset))
+def part10_pieces(sop_class_uid: str, sop_instance_uid: str, transfer_syntax_uid: str,
+                  dataset: Iterable[bytes | memoryview]) -> tuple[bytes | memoryview, ...]:
+    """Preamble and File Meta, then the dataset's pieces as received: a Part 10 file in pieces
+    (``Kernel.scan`` and ``keep_received`` take it so; a 50 MB instance is never joined)."""
+    return (PREAMBLE + file_meta_group(sop_class_uid, sop_instance_uid, transfer_syntax_uid), *dataset)
 
 
 def file_meta_group(sop_class_uid: str, sop_instance_uid: str, transfer_syntax_uid: str,

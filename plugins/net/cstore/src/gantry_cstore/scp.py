@@ -31,7 +31,7 @@ from gantry.receiving import keep_received
 from gantry.storage import SCAN_KEYWORDS
 from gantry.uids import EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN, NATIVE, SHORT_NAMES
 
-from gantry_cstore.received import part10, received_part10
+from gantry_cstore.received import part10_pieces, received_part10
 from gantry_cstore.settings import DEFAULT_STORE, StoreSettings
 from gantry_dimse.direct_store import StoreRequest
 from gantry_dimse.notifications import emit_later
@@ -62,12 +62,13 @@ class StoreScp:
 
     def store_directly(self, request: StoreRequest) -> int | Dataset:
         """The handler of ``gantry_dimse.direct_store``: most requests come this way."""
-        data = part10(request.sop_class_uid, request.sop_instance_uid, request.transfer_syntax, request.fragments)
-        return self._keep(request, request.assoc, data)
+        pieces = part10_pieces(request.sop_class_uid, request.sop_instance_uid, request.transfer_syntax,
+                               request.fragments)
+        return self._keep(request, request.assoc, pieces)
 
-    def _keep(self, source: Any, assoc: Any, data: bytes) -> int | Dataset:
-        """Steps 2 to 5 of the module docstring for ``data`` (a whole Part 10 file's bytes);
-        ``source`` (the event or request) is what ``emit_later`` finds the listener by."""
+    def _keep(self, source: Any, assoc: Any, data: bytes | tuple[Any, ...]) -> int | Dataset:
+        """Steps 2 to 5 of the module docstring for ``data`` (a Part 10 file's bytes, whole or in
+        pieces); ``source`` (the event or request) is what ``emit_later`` finds the listener by."""
         calling_ae = str(assoc.requestor.ae_title).strip()
         try:
             attributes = index_attributes(data, self.kernel)
@@ -142,9 +143,9 @@ def decodable_syntaxes(kernel: Any) -> tuple[str, ...]:
     return tuple(compressed + native)
 
 
-def index_attributes(data: bytes, kernel: Any = None) -> dict[str, str]:
-    """The index attributes of a received instance's bytes (ValueError when unreadable or
-    without its UIDs): what the C-STORE SCP and a C-GET SCU index or check. With a kernel its
+def index_attributes(data: bytes | tuple[Any, ...], kernel: Any = None) -> dict[str, str]:
+    """The index attributes of a received instance's bytes, whole or in pieces (ValueError when
+    unreadable or without its UIDs): what the C-STORE SCP and a C-GET SCU index or check. With a kernel its
     fast header scan reads them in place (a fifth of pydicom's time); pydicom otherwise."""
     try:
         if kernel is not None:
@@ -152,7 +153,8 @@ def index_attributes(data: bytes, kernel: Any = None) -> dict[str, str]:
         else:
             from pydicom import dcmread
 
-            attributes = text_values(dcmread(io.BytesIO(data), stop_before_pixels=True), SCAN_KEYWORDS)
+            whole = b"".join(data) if isinstance(data, tuple | list) else data
+            attributes = text_values(dcmread(io.BytesIO(whole), stop_before_pixels=True), SCAN_KEYWORDS)
     except Exception as err:
         raise ValueError(f"unreadable dataset: {type(err).__name__}") from err
     missing = [keyword for keyword in REQUIRED_UIDS if not attributes.get(keyword)]

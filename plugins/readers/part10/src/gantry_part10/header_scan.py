@@ -28,6 +28,7 @@ Errors: :class:`~gantry.NotDicomError` for something that is not DICOM; otherwis
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import os
 import re
@@ -88,9 +89,10 @@ class ScanNotHandled(ReaderError):
     """The fast scan leaves this file to the full reader (``Kernel.scan`` falls back to it)."""
 
 
-def scan(path: str | os.PathLike[str] | bytes | memoryview, keywords: Sequence[str]) -> dict[str, str]:
+def scan(path: str | os.PathLike[str] | bytes | memoryview | list[Any] | tuple[Any, ...],
+         keywords: Sequence[str]) -> dict[str, str]:
     """The listed top-level attributes of the file at ``path`` (or of a file's bytes: a
-    received instance) as index text.
+    received instance, whole or as a list or tuple of pieces) as index text.
 
     Equal to ``gantry.header.text_values(pydicom.dcmread(path, stop_before_pixels=True),
     keywords)``; ``TransferSyntaxUID`` comes from the File Meta, or, for a dataset without one,
@@ -100,7 +102,7 @@ def scan(path: str | os.PathLike[str] | bytes | memoryview, keywords: Sequence[s
     if not _pydicom_has_default_settings():
         raise ScanNotHandled(f"{describe_source(path)}: not handled by the fast scan: pydicom's "
                              "reading options are not its defaults (offset 0)")
-    with (_BytesSource(path) if isinstance(path, bytes | bytearray | memoryview) else _Source(path)) as source:
+    with _source_of(path) as source:
         header = _HeaderWalk(source, plan.collect)
         header.run()
     return _render(header, plan, source.name)
@@ -231,6 +233,58 @@ class _BytesSource(_Source):
             raise ReaderError(f"{self.name}: truncated: {what} at offset {pos} needs {count} "
                               f"bytes but the data end at byte {self.size}")
         return pos
+
+
+class _PiecesSource(_Source):
+    """A file's bytes in memory as consecutive pieces (a received instance's PDU fragments), read
+    through the same window: a window inside one piece is that piece; one across pieces is
+    joined from them (the header only: pixel data is never read)."""
+
+    def __init__(self, pieces: Sequence[bytes | bytearray | memoryview]) -> None:
+        self.path = "received bytes"
+        self.pieces = [memoryview(piece).cast("B") for piece in pieces]
+        self.starts = []
+        offset = 0
+        for piece in self.pieces:
+            self.starts.append(offset)
+            offset += piece.nbytes
+        self.size = offset
+        self.data, self.base = b"", 0
+        self.at(0, min(FIRST_READ, self.size), "the start")
+
+    @property
+    def name(self) -> str:
+        return self.path
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def at(self, pos: int, count: int, what: str) -> int:
+        index = pos - self.base
+        if index >= 0 and index + count <= len(self.data):
+            return index
+        if pos + count > self.size:
+            raise ReaderError(f"{self.name}: truncated: {what} at offset {pos} needs {count} "
+                              f"bytes but the data end at byte {self.size}")
+        want = min(max(count, READ_AHEAD), self.size - pos)
+        parts, number = [], bisect.bisect_right(self.starts, pos) - 1
+        offset, left = pos - self.starts[number], want
+        while left > 0:
+            piece = self.pieces[number][offset:offset + left]
+            parts.append(piece)
+            left -= piece.nbytes
+            number, offset = number + 1, 0
+        self.data = bytes(parts[0]) if len(parts) == 1 else b"".join(parts)
+        self.base = pos
+        return 0
+
+
+def _source_of(path: Any) -> _Source:
+    if isinstance(path, bytes | bytearray | memoryview):
+        return _BytesSource(path)
+    if isinstance(path, list | tuple):
+        return _PiecesSource(path)
+    return _Source(path)
 
 
 def _tag(tag: int) -> str:
