@@ -179,3 +179,40 @@ def test_a_command_inside_a_dataset_aborts_the_association(recorder: tuple[Recor
             assoc.abort()
     assert assoc.is_aborted
     assert handlers.direct == [] and handlers.pynetdicom == []
+
+
+def test_a_message_after_a_store_in_the_same_pdu_is_read_too(recorder: tuple[Recorder, Any]) -> None:
+    """Raw PDUs: [store 1's command, its dataset, the first half of store 2's command], then
+    [the rest of that command, store 2's dataset]. Store 1 goes the direct way; store 2, whose
+    command comes in two fragments, is pynetdicom's. Both are answered."""
+    handlers, ours = recorder
+    assoc = associate(ours.port)
+    context_id = next(cx.context_id for cx in assoc.accepted_contexts if cx.abstract_syntax == CT)
+
+    def command(message_id: int, sop_uid: str) -> bytes:
+        return commands.command_set_bytes([(0x0002, "UI", CT), (0x0100, "US", 0x0001), (0x0110, "US", message_id),
+                                           (0x0700, "US", 2), (0x0800, "US", 0x0000), (0x1000, "UI", sop_uid)])
+
+    def pdv(header: int, data: bytes) -> bytes:
+        return struct.pack(">IBB", len(data) + 2, context_id, header) + data
+
+    def pdu(*items: bytes) -> bytes:
+        body = b"".join(items)
+        return struct.pack(">BBI", 0x04, 0, len(body)) + body
+
+    second = command(6, "1.2.6")
+    dataset = b"\x08\x00\x18\x00\x06\x00\x00\x001.2.6\x00"
+    try:
+        assoc._reactor_checkpoint.clear()  # the responses are read below, not by the reactor
+        while not assoc._is_paused:
+            threading.Event().wait(0.001)
+        assoc.dul.socket.send(pdu(pdv(0x03, command(5, "1.2.5")), pdv(0x02, dataset), pdv(0x01, second[:20])))
+        assoc.dul.socket.send(pdu(pdv(0x03, second[20:]), pdv(0x02, dataset)))
+        answered = sorted(assoc.dimse.get_msg(block=True)[1].MessageIDBeingRespondedTo for _ in range(2))
+        assoc._reactor_checkpoint.set()
+    finally:
+        assoc.release()
+    assert answered == [5, 6]
+    assert [request.message_id for request in handlers.direct] == [5]
+    assert [int(request.MessageID) for request in handlers.pynetdicom] == [6]
+    assert b"".join(handlers.direct[0].fragments) == dataset

@@ -18,20 +18,21 @@ from typing import Any
 
 import attrs
 from pynetdicom import AE
+from pynetdicom.pdu_primitives import A_ASSOCIATE
 from pynetdicom.presentation import build_context, build_role
 
 from gantry import TransportError
 
 from gantry_dimse import pynetdicom_setup  # noqa: F401 -- pynetdicom as Gantry runs it
 from gantry_dimse.races import requeue_stolen_responses
-from gantry_dimse.reads import read_whole_pdus
+from gantry_dimse.reads import decode_pdata_in_place, read_whole_pdus
 from gantry_dimse.retry import ConnectFailure
 from gantry_dimse.settings import Timeouts
 from gantry_dimse.sockets import (CLIENT_CERTIFICATE, ConnectingSocket, ConnectingSSLSocket, limit_pdu_length,
                                   needs_client_certificate, pdu_limit, set_nodelay)
 
 #: Association result codes in A-ASSOCIATE-RJ (PS3.8 9.3.4).
-REJECTED_TRANSIENT = 2
+REJECTED_PERMANENT, REJECTED_TRANSIENT = 1, 2  # A-ASSOCIATE-RJ Result
 _CONNECTING_SOCKET = "_gantry_connecting_socket"
 
 
@@ -84,6 +85,7 @@ class ClientAE(AE):
         wrapper = super()._create_socket(assoc, address, None)
         requeue_stolen_responses(assoc)
         read_whole_pdus(wrapper)
+        decode_pdata_in_place(assoc.dul)
         limit_pdu_length(wrapper, pdu_limit(self.maximum_pdu_size))  # a 4 GB header is not allocated
         if wrapper.socket is not None:
             wrapper.socket = ConnectingSocket.adopt(wrapper.socket)
@@ -120,8 +122,8 @@ def open_association(ae: ClientAE, key: AssociationKey) -> Any:
                          ext_neg=roles or None, tls_args=tls_args)
     if assoc.is_established:
         return assoc
-    answer = assoc.acceptor.primitive
-    if assoc.is_rejected and answer is not None:
+    answer = assoc.acceptor.primitive or _unread_answer(assoc)
+    if answer is not None and answer.result in (REJECTED_PERMANENT, REJECTED_TRANSIENT):
         reason = (f"A-ASSOCIATE-RJ from {key.endpoint}: {answer.result_str}, {answer.source_str}: "
                   f"{answer.reason_str} (called {key.called_ae}, calling {key.calling_ae})")
         if answer.result == REJECTED_TRANSIENT:
@@ -156,6 +158,20 @@ def open_association(ae: ClientAE, key: AssociationKey) -> Any:
     if assoc.is_aborted:
         raise ConnectFailure(f"{key.endpoint} aborted the association request (A-ABORT or connection closed)")
     raise ConnectFailure(f"no answer to the association request from {key.endpoint} within {ae.acse_timeout} s")
+
+
+def _unread_answer(assoc: Any) -> Any:
+    """The peer's A-ASSOCIATE answer, when pynetdicom gave up before reading it.
+
+    A race in pynetdicom (3.0): once its connection is up, the requestor's thread checks that
+    the socket is still connected before it reads the answer. A peer that rejects at once and
+    closes the connection (dcmqrscp) can have the DUL thread receive the A-ASSOCIATE-RJ and close
+    the socket first: pynetdicom then aborts, and the rejection sits unread in the DUL's queue.
+    """
+    for primitive in list(assoc.dul.to_user_queue.queue):
+        if isinstance(primitive, A_ASSOCIATE):
+            return primitive
+    return None
 
 
 @attrs.define

@@ -103,7 +103,8 @@ class _DirectStores:
             incoming = self.incoming
             if incoming is None:  # the next message in the same PDU: from the start again
                 rest = P_DATA()
-                rest.presentation_data_value_list = items[position:]
+                rest.presentation_data_value_list = []  # (its setter wants lists; items are tuples)
+                rest.presentation_data_value_list.extend(items[position:])
                 self.receive(rest)
                 return
             if data[0] & COMMAND or context_id != incoming.request["context_id"]:

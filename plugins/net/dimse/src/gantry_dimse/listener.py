@@ -33,7 +33,7 @@ from gantry.log import get_logger
 from gantry_dimse import pynetdicom_setup  # noqa: F401 -- pynetdicom as Gantry runs it
 from gantry_dimse.notifications import AE_ATTRIBUTE, Notifier
 from gantry_dimse.direct_store import take_stores_directly
-from gantry_dimse.reads import read_whole_pdus
+from gantry_dimse.reads import decode_pdata_in_place, read_whole_pdus
 from gantry_dimse.services import ScpRole
 from gantry_dimse.settings import DimseSettings
 from gantry_dimse.sockets import association_socket, limit_pdu_length, pdu_limit, set_nodelay
@@ -189,6 +189,7 @@ class Listener:
             # timers are only checked between PDUs).
             sock.settimeout(self.settings.timeouts.network)
         read_whole_pdus(getattr(event.assoc.dul, "socket", None))
+        decode_pdata_in_place(event.assoc.dul)
         for role in self.roles:
             if role.direct_store is not None:
                 take_stores_directly(event.assoc, role.direct_store)
