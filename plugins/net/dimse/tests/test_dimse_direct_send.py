@@ -137,3 +137,19 @@ def test_no_response_within_the_dimse_timeout_aborts(peer: PeerScp, tmp_path: Pa
         send_file(assoc, str(path), CT, dataset.SOPInstanceUID, ExplicitVRLittleEndian)
     assert assoc.is_aborted
     peer.release.set()
+
+
+def test_a_file_that_shrinks_while_it_goes_out_aborts_the_association(peer: PeerScp, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from gantry_dimse import direct_send
+
+    path, dataset = ct_file(tmp_path, pixels=256)
+    real_fstat = os.fstat
+    monkeypatch.setattr(direct_send.os, "fstat", lambda fd: os.stat_result(  # it says 1 kB more
+        (*real_fstat(fd)[:6], real_fstat(fd).st_size + 1024, *real_fstat(fd)[7:])))
+    assoc = associate(peer.port)
+    with pytest.raises(AssociationLost, match=r"reading .*ct-256.dcm failed while sending: the file ended 1024 bytes early"):
+        send_file(assoc, str(path), CT, dataset.SOPInstanceUID, ExplicitVRLittleEndian)
+    assert assoc.is_aborted and peer.received == []

@@ -32,6 +32,7 @@ from typing import Any
 from pydicom.tag import BaseTag
 
 from gantry_dimse.commands import COMMAND, LAST, command_set_bytes, pdata_header, us_value, whole_command
+from gantry_dimse.direct_store import between_messages
 from gantry_dimse.services import AssociationLost
 
 C_STORE_RQ, C_STORE_RSP = 0x0001, 0x8001
@@ -41,12 +42,16 @@ MEDIUM_PRIORITY = 0x0000
 UNLIMITED_FRAGMENT = 256 * 1024
 #: How often a sender waiting for its response checks that the association still stands.
 CHECK_EVERY = 0.25
-FILE_META_START = 132
+FILE_META_START = 132  # 128-byte preamble and "DICM"
 #: What a waiting sender is given for a response of ours without a readable Status.
-MALFORMED = -1  # 128-byte preamble and "DICM"
+MALFORMED = -1
 
 COMMAND_FIELD, RESPONDING_TO, STATUS = BaseTag(0x00000100), BaseTag(0x00000120), BaseTag(0x00000900)
 ERROR_COMMENT = BaseTag(0x00000902)
+
+
+class _ReadFailed(Exception):
+    """The file could not be read to its end while its C-STORE was going out."""
 
 
 class _Responses:
@@ -73,9 +78,7 @@ class _Responses:
 
     def receive(self, primitive: Any) -> None:
         items = primitive.presentation_data_value_list
-        message = self.assoc.dimse.message
-        pynetdicom_idle = message is None or message.encoded_command_set.tell() == 0
-        if len(items) == 1 and pynetdicom_idle and self.waiting:
+        if len(items) == 1 and self.waiting and between_messages(self.assoc):
             answered = self._answer(whole_command(items[0][1]))
             if answered:
                 return
@@ -101,15 +104,15 @@ class _Responses:
         return True
 
 
+_INSTALL_LOCK = threading.Lock()
+
+
 def _responses(assoc: Any) -> _Responses:
     with _INSTALL_LOCK:
         responses = assoc.__dict__.get("_gantry_responses")
         if responses is None:
             responses = assoc._gantry_responses = _Responses(assoc)
         return responses
-
-
-_INSTALL_LOCK = threading.Lock()
 
 
 def send_file(assoc: Any, path: str, sop_class_uid: str, sop_instance_uid: str,
@@ -135,10 +138,11 @@ def send_file(assoc: Any, path: str, sop_class_uid: str, sop_instance_uid: str,
                 (0x0002, "UI", sop_class_uid), (0x0100, "US", C_STORE_RQ), (0x0110, "US", message_id),
                 (0x0700, "US", MEDIUM_PRIORITY), (0x0800, "US", DATASET_PRESENT), (0x1000, "UI", sop_instance_uid)])
             _send_message(sock, context_id, command, source, offset, _fragment_size(assoc))
-        except OSError as err:
+        except (OSError, _ReadFailed) as err:  # half a message is out: the association cannot go on
             responses.forget(message_id)
             assoc.abort()
-            raise AssociationLost(f"the connection failed while sending: {err}") from err
+            what = f"reading {path} failed" if isinstance(err, _ReadFailed) else "the connection failed"
+            raise AssociationLost(f"{what} while sending: {err}; association aborted") from err
         status, comment = _wait(assoc, responses, message_id, answer)
     if status == MALFORMED:
         assoc.abort()
@@ -154,9 +158,12 @@ def _send_message(sock: socket.socket, context_id: int, command: bytes, source: 
     view = memoryview(buffer)
     parts = [pdata_header(context_id, COMMAND | LAST, len(command)), command]  # with the first fragment
     while True:
-        count = source.readinto(view[:min(len(buffer), remaining)])
+        try:
+            count = source.readinto(view[:min(len(buffer), remaining)])
+        except OSError as err:
+            raise _ReadFailed(err.strerror or str(err)) from err
         if count <= 0 and remaining > 0:
-            raise OSError(f"the file ended {remaining} bytes early (did it change while being sent?)")
+            raise _ReadFailed(f"the file ended {remaining} bytes early (did it change while being sent?)")
         remaining -= count
         parts += [pdata_header(context_id, 0 if remaining > 0 else LAST, count), view[:count]]
         _send_all(sock, parts)

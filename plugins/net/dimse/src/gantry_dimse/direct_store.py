@@ -94,7 +94,7 @@ class _DirectStores:
         items = primitive.presentation_data_value_list
         start = 0
         if self.incoming is None:
-            if not items or not self._pynetdicom_idle() or not self._take(*items[0]):
+            if not items or not between_messages(self.assoc) or not self._take(*items[0]):
                 self.pynetdicom_receive(primitive)
                 return
             start = 1
@@ -117,11 +117,6 @@ class _DirectStores:
             if data[0] & LAST:
                 self.incoming = None
                 self._answer(StoreRequest(fragments=tuple(incoming.fragments), **incoming.request))
-
-    def _pynetdicom_idle(self) -> bool:
-        """pynetdicom is not in the middle of decoding a message of its own."""
-        message = self.assoc.dimse.message
-        return message is None or message.encoded_command_set.tell() == 0
 
     def _take(self, context_id: int, data: bytes) -> bool:
         """Start a direct C-STORE when ``data`` is a whole command set we are sure about."""
@@ -164,6 +159,13 @@ class _DirectStores:
         if comment:
             response.ErrorComment = comment
         self.assoc.dimse.send_msg(response, request.context_id)
+
+
+def between_messages(assoc: Any) -> bool:
+    """pynetdicom is not in the middle of decoding a message of its own on ``assoc`` (it keeps
+    one ``DIMSEMessage`` and empties its command buffer when a message is complete)."""
+    message = assoc.dimse.message
+    return message is None or message.encoded_command_set.tell() == 0
 
 
 def take_stores_directly(assoc: Any, handler: StoreHandler) -> None:
