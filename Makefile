@@ -44,10 +44,13 @@ test: install system-packages
 benchmark: install
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --group pyproject.toml:bench
 	$(BIN)/python benchmarks/startup.py
+	$(BIN)/python benchmarks/codecs.py
+	$(BIN)/python benchmarks/transcode_memory.py
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/deid.py
 	$(BIN)/python benchmarks/dimse_store.py
 	$(BIN)/python benchmarks/dimse_find.py
+	$(BIN)/python benchmarks/dicomweb.py
 
 install: $(STAMP)
 
