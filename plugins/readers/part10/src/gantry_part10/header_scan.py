@@ -189,6 +189,9 @@ class _Source:
     def __exit__(self, *exc: object) -> None:
         os.close(self.fd)
 
+    #: How a truncation message names the end (``the file ends at byte N``).
+    end_is = "the file ends"
+
     def at(self, pos: int, count: int, what: str) -> int:
         """The index in ``data`` of ``count`` bytes at file offset ``pos``, reading if needed."""
         index = pos - self.base
@@ -196,16 +199,20 @@ class _Source:
             return index
         if pos + count > self.size:
             raise ReaderError(f"{self.name}: truncated: {what} at offset {pos} needs {count} "
-                              f"bytes but the file ends at byte {self.size}")
+                              f"bytes but {self.end_is} at byte {self.size}")
+        self._load(pos, count, what)
+        self.base = pos
+        return 0
+
+    def _load(self, pos: int, count: int, what: str) -> None:
+        """Make ``data`` the window from ``pos`` on: ``count`` bytes at least."""
         try:
             self.data = os.pread(self.fd, max(count, min(READ_AHEAD, self.size - pos)), pos)
         except OSError as err:
             raise ReaderError(f"{self.name}: cannot read at offset {pos}: {err.strerror or err}") from err
-        self.base = pos
         if len(self.data) < count:  # the file shrank under us
             raise ReaderError(f"{self.name}: truncated: {what} at offset {pos} needs {count} "
                               f"bytes but reading stopped at byte {pos + len(self.data)}")
-        return 0
 
     def bytes_at(self, pos: int, count: int, what: str) -> bytes:
         index = self.at(pos, count, what)
@@ -214,6 +221,8 @@ class _Source:
 
 class _BytesSource(_Source):
     """A file's bytes already in memory, read through the same interface."""
+
+    end_is = "the data end"
 
     def __init__(self, data: bytes | bytearray | memoryview) -> None:
         self.path = "received bytes"
@@ -231,14 +240,14 @@ class _BytesSource(_Source):
     def at(self, pos: int, count: int, what: str) -> int:
         if pos + count > self.size:
             raise ReaderError(f"{self.name}: truncated: {what} at offset {pos} needs {count} "
-                              f"bytes but the data end at byte {self.size}")
+                              f"bytes but {self.end_is} at byte {self.size}")
         return pos
 
 
-class _PiecesSource(_Source):
+class _PiecesSource(_BytesSource):
     """A file's bytes in memory as consecutive pieces (a received instance's PDU fragments), read
-    through the same window: a window inside one piece is that piece; one across pieces is
-    joined from them (the header only: pixel data is never read)."""
+    through a window as a file is: each window is copied from the piece that holds it, or joined
+    across pieces, only as far as the walk goes (pixel data is never read)."""
 
     def __init__(self, pieces: Sequence[bytes | bytearray | memoryview]) -> None:
         self.path = "received bytes"
@@ -252,20 +261,9 @@ class _PiecesSource(_Source):
         self.data, self.base = b"", 0
         self.at(0, min(FIRST_READ, self.size), "the start")
 
-    @property
-    def name(self) -> str:
-        return self.path
+    at = _Source.at  # the window, not the whole data as _BytesSource has it
 
-    def __exit__(self, *exc: object) -> None:
-        pass
-
-    def at(self, pos: int, count: int, what: str) -> int:
-        index = pos - self.base
-        if index >= 0 and index + count <= len(self.data):
-            return index
-        if pos + count > self.size:
-            raise ReaderError(f"{self.name}: truncated: {what} at offset {pos} needs {count} "
-                              f"bytes but the data end at byte {self.size}")
+    def _load(self, pos: int, count: int, what: str) -> None:
         want = min(max(count, READ_AHEAD), self.size - pos)
         parts, number = [], bisect.bisect_right(self.starts, pos) - 1
         offset, left = pos - self.starts[number], want
@@ -275,8 +273,6 @@ class _PiecesSource(_Source):
             left -= piece.nbytes
             number, offset = number + 1, 0
         self.data = bytes(parts[0]) if len(parts) == 1 else b"".join(parts)
-        self.base = pos
-        return 0
 
 
 def _source_of(path: Any) -> _Source:
