@@ -216,3 +216,25 @@ def test_a_message_after_a_store_in_the_same_pdu_is_read_too(recorder: tuple[Rec
     assert [request.message_id for request in handlers.direct] == [5]
     assert [int(request.MessageID) for request in handlers.pynetdicom] == [6]
     assert b"".join(handlers.direct[0].fragments) == dataset
+
+
+def test_a_handler_slower_than_the_network_timeout_is_not_a_silent_peer(listener: Any) -> None:
+    from gantry_dimse.settings import DimseSettings
+
+    handlers = Recorder()
+    slow = handlers.store_directly
+
+    def store_slowly(request: StoreRequest) -> Any:
+        threading.Event().wait(2.5)  # a slow disk: longer than the 1 s network timeout
+        return slow(request)
+
+    handlers.store_directly = store_slowly  # type: ignore[method-assign]
+    ours = listener(roles=[handlers.role()], settings=DimseSettings.from_mapping({"network_timeout": 1}))
+    assoc = associate(ours.port)
+    try:
+        for _ in range(2):  # the second finds the association still there
+            assert assoc.send_c_store(ct_dataset()).Status == 0x0000
+    finally:
+        if assoc.is_established:
+            assoc.release()
+    assert len(handlers.direct) == 2 and not assoc.is_aborted

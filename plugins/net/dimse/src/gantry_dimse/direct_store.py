@@ -25,7 +25,9 @@ in the DUL thread that decodes the PDUs:
 
 A peer that aborts mid-dataset, or a dataset fragment on another context or interleaved with a
 command, ends that request without calling the handler (nothing is stored); the latter is a
-protocol error and aborts the association, as an invalid PDU does.
+protocol error and aborts the association, as an invalid PDU does. While the handler runs, the
+association's network idle timer is stopped: a write slower than ``network_timeout`` is not a
+silent peer.
 """
 
 from __future__ import annotations
@@ -140,11 +142,17 @@ class _DirectStores:
         return True
 
     def _answer(self, request: StoreRequest) -> None:
+        # The handler runs in the thread that restarts the network idle timer on traffic: stopped
+        # meanwhile, so that the association's thread does not take a slow write for a dead link.
+        idle_timer = self.assoc.dul._idle_timer
+        idle_timer.stop()
         try:
             outcome = self.handler(request)
         except Exception as err:
             log.error("dimse.direct_store.handler_failed", error=f"{type(err).__name__}")
             outcome = HANDLER_FAILED
+        finally:
+            idle_timer.restart()
         status, comment = _status(outcome)
         pdu = store_response_pdu(request, status, comment)
         limit = self.assoc.requestor.maximum_length
