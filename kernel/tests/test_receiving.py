@@ -68,3 +68,27 @@ def test_an_index_that_fails_leaves_no_file(site, tmp_path):
     with pytest.raises(IndexFailed, match="could not be indexed"):
         keep_received(backend, store, path, attributes, actor="a")
     assert [p for p in (tmp_path / "store").rglob("*") if p.is_file()] == []
+
+
+def test_index_attributes_read_the_same_with_or_without_a_kernel_whole_or_in_pieces(site, tmp_path):
+    from gantry.receiving import index_attributes
+
+    kernel, _backend, _store = site
+    path, expected = received(tmp_path, kernel)
+    data = open(path, "rb").read()
+    for source in (str(path), data, (data[:300], memoryview(data)[300:])):
+        assert index_attributes(source, kernel) == expected
+        assert index_attributes(source)["SOPInstanceUID"] == expected["SOPInstanceUID"]  # pydicom's way
+
+
+def test_index_attributes_refuse_unreadable_data_and_missing_uids(site, tmp_path):
+    from gantry.receiving import index_attributes
+
+    kernel, _backend, _store = site
+    with pytest.raises(ValueError, match="unreadable dataset"):
+        index_attributes(b"\x00" * 400, kernel)
+    dataset = make_dataset()
+    del dataset.SeriesInstanceUID
+    path = write_dataset(dataset, tmp_path / "no-series.dcm")
+    with pytest.raises(ValueError, match="missing SeriesInstanceUID"):
+        index_attributes(str(path), kernel)

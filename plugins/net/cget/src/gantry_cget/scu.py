@@ -25,7 +25,8 @@ from gantry.uids import NATIVE
 
 from gantry_cfind.scu import prepare_query
 from gantry_cget.models import GET_SOP_CLASSES, offered_contexts
-from gantry_cstore.scp import CANNOT_UNDERSTAND, OUT_OF_RESOURCES, SUCCESS, decodable_syntaxes, index_attributes
+from gantry.receiving import index_attributes
+from gantry_cstore.scp import CANNOT_UNDERSTAND, OUT_OF_RESOURCES, SUCCESS, decodable_syntaxes
 from gantry_dimse.services import AssociationLost, DimseChannel
 
 PENDING = 0xFF00

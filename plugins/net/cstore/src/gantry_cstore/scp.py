@@ -19,16 +19,13 @@ with a complete dataset, so it leaves nothing behind.
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from pydicom import Dataset
 from pynetdicom import evt
 
 from gantry import InstanceConflict, StorageError
-from gantry.header import text_values
-from gantry.receiving import keep_received
-from gantry.storage import SCAN_KEYWORDS
+from gantry.receiving import index_attributes, keep_received
 from gantry.uids import EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN, NATIVE, SHORT_NAMES
 
 from gantry_cstore.received import part10_pieces, received_part10
@@ -40,7 +37,6 @@ from gantry_dimse.services import ScpRole, failure_status
 SUCCESS = 0x0000
 OUT_OF_RESOURCES = 0xA700
 CANNOT_UNDERSTAND = 0xC000
-REQUIRED_UIDS = ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID")
 #: ErrorComment is an LO: at most 64 characters.
 
 
@@ -141,23 +137,3 @@ def decodable_syntaxes(kernel: Any) -> tuple[str, ...]:
     native = [EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN,
               *sorted(NATIVE - {EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN})]
     return tuple(compressed + native)
-
-
-def index_attributes(data: bytes | tuple[Any, ...], kernel: Any = None) -> dict[str, str]:
-    """The index attributes of a received instance's bytes, whole or in pieces (ValueError when
-    unreadable or without its UIDs): what the C-STORE SCP and a C-GET SCU index or check. With a kernel its
-    fast header scan reads them in place (a fifth of pydicom's time); pydicom otherwise."""
-    try:
-        if kernel is not None:
-            attributes = kernel.scan(data, SCAN_KEYWORDS)
-        else:
-            from pydicom import dcmread
-
-            whole = b"".join(data) if isinstance(data, tuple | list) else data
-            attributes = text_values(dcmread(io.BytesIO(whole), stop_before_pixels=True), SCAN_KEYWORDS)
-    except Exception as err:
-        raise ValueError(f"unreadable dataset: {type(err).__name__}") from err
-    missing = [keyword for keyword in REQUIRED_UIDS if not attributes.get(keyword)]
-    if missing:
-        raise ValueError(f"missing {', '.join(missing)}")
-    return attributes

@@ -1,7 +1,7 @@
 """One received instance, durably stored and indexed, the way the C-STORE SCP does it
 (``gantry_cstore.scp.StoreScp.handle_store``), with the same kernel calls and the same order:
 
-1. its header is scanned (``kernel.scan``, no pixel data) for the index attributes; unreadable
+1. its header is scanned (``gantry.receiving.index_attributes``, no pixel data); unreadable
    or without its three UIDs -> 0xC000;
 2. and 3. ``gantry.receiving.keep_received``, as the C-STORE SCP: the instance store writes the
    file atomically and durably (``put_file``), then one transaction indexes it and appends an
@@ -22,9 +22,8 @@ import attrs
 
 from gantry import InstanceConflict, StorageError
 from gantry.receiving import keep_received
-from gantry.storage import SCAN_KEYWORDS, IndexRecord
+from gantry.storage import IndexRecord
 
-REQUIRED_UIDS = ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID")
 PROCESSING_FAILURE = 0x0110
 DUPLICATE_SOP_INSTANCE = 0x0111
 OUT_OF_RESOURCES = 0xA700
@@ -39,18 +38,6 @@ class IngestOutcome:
     failure_reason: int = 0
     message: str = ""
     record: IndexRecord | None = None
-
-
-def scan_attributes(kernel: Any, path: str) -> dict[str, str]:
-    """Index attributes of a spooled instance (ValueError when unreadable or without its UIDs)."""
-    try:
-        attributes = kernel.scan(path, SCAN_KEYWORDS)
-    except Exception as err:
-        raise ValueError(f"not a readable DICOM instance ({type(err).__name__})") from err
-    missing = [keyword for keyword in REQUIRED_UIDS if not attributes.get(keyword)]
-    if missing:
-        raise ValueError(f"missing {', '.join(missing)}")
-    return attributes
 
 
 def ingest_file(kernel: Any, backend: Any, store: Any, path: str, attributes: Mapping[str, str], *,

@@ -28,7 +28,8 @@ from gantry.log import get_logger
 
 from gantry_dicomweb_server.context import ServerContext
 from gantry_dicomweb_server.dicomjson import json_element, tag_key
-from gantry_dicomweb_server.ingest import DOES_NOT_MATCH, CANNOT_UNDERSTAND, ingest_file, scan_attributes
+from gantry.receiving import index_attributes
+from gantry_dicomweb_server.ingest import DOES_NOT_MATCH, CANNOT_UNDERSTAND, ingest_file
 from gantry_dicomweb_server.multipart import MultipartError, MultipartSpooler, SpooledPart, parse_media_type
 from gantry_dicomweb_server.responses import HttpProblem, dicom_json_response, error_response
 
@@ -114,7 +115,7 @@ def _store_parts(context: ServerContext, parts: list[SpooledPart], study: str | 
     studies: set[str] = set()
     for part in parts:
         try:
-            attributes = scan_attributes(context.kernel, str(part.path))
+            attributes = index_attributes(str(part.path), context.kernel)
         except ValueError as err:
             log.warning("dicomweb.stow_unreadable", client=client, reason=str(err))
             failed.append(_reference("", "", reason=CANNOT_UNDERSTAND))

@@ -29,6 +29,7 @@ import httpx
 
 from gantry import InstanceConflict, StorageError, TransportError
 from gantry.log import get_logger
+from gantry.receiving import index_attributes
 from gantry.transport import EchoResult, RetrieveResult, StoreResult
 
 from gantry_dicomweb import qido as qido_rules
@@ -350,7 +351,7 @@ class DicomWebTransport:
 
     def _store_one(self, store: Any, path: str) -> RetrieveResult:
         try:
-            attributes = self._index_attributes(path)
+            attributes = index_attributes(path, self.kernel, INDEX_KEYWORDS)
         except ValueError as err:
             return RetrieveResult(ok=False, status=0xC000, reason=f"received part is not a usable instance: {err}")
         uid = attributes["SOPInstanceUID"]
@@ -363,22 +364,6 @@ class DicomWebTransport:
         except (StorageError, OSError) as err:
             return RetrieveResult(sop_instance_uid=uid, ok=False, status=0xA700, reason=f"could not be written: {err}")
         return RetrieveResult(sop_instance_uid=uid, ok=True, location=stored.location, status=SUCCESS)
-
-    def _index_attributes(self, path: str) -> dict[str, str]:
-        try:
-            if self.kernel is not None:
-                attributes = dict(self.kernel.scan(path, INDEX_KEYWORDS))
-            else:
-                from pydicom import dcmread
-
-                dataset = dcmread(path, stop_before_pixels=True)
-                attributes = {keyword: str(dataset.get(keyword, "")) for keyword in INDEX_KEYWORDS}
-        except Exception as err:
-            raise ValueError(f"unreadable dataset: {type(err).__name__}") from err
-        missing = [keyword for keyword in INDEX_KEYWORDS if not attributes.get(keyword)]
-        if missing:
-            raise ValueError(f"missing {', '.join(missing)}")
-        return attributes
 
     def _instance_store(self, into: Any) -> Any:
         if not isinstance(into, (str, os.PathLike)):
