@@ -94,3 +94,50 @@ def instance_file(source: Any, folder: str = "") -> str:
         raise NoInstanceFile("the indexed file is missing (moved or deleted since it was indexed)",
                              source=location, sop_uid=sop_uid)
     return location
+
+
+#: What a sender reads of each file: enough to choose a presentation context, or a part's type.
+SEND_KEYWORDS = ("SOPClassUID", "SOPInstanceUID", "TransferSyntaxUID")
+
+
+def sendable_header(kernel: Any, source: str | bytes, shown: str) -> dict[str, str] | Any:
+    """:data:`SEND_KEYWORDS` of a file to send (its path or its bytes), or the
+    :class:`gantry.transport.StoreResult` saying why it cannot be sent (``shown`` names it there):
+    not DICOM, unreadable, damaged, or without its SOP Class or Instance UID. A bad file is one
+    failed result, never the end of a send. With a kernel its fast scan; pydicom otherwise."""
+    from gantry.errors import NotDicomError
+    from gantry.transport import StoreResult
+
+    try:
+        if kernel is not None:
+            header = dict(kernel.scan(source, SEND_KEYWORDS))
+        else:
+            header = _pydicom_header(source)
+    except NotDicomError:
+        return StoreResult(source=shown, reason="not a DICOM file")
+    except OSError as err:
+        return StoreResult(source=shown, reason=f"cannot read: {err.strerror or err}")
+    except Exception as err:
+        return StoreResult(source=shown, reason=f"unreadable DICOM: {err}")
+    missing = [keyword for keyword in ("SOPClassUID", "SOPInstanceUID") if not header.get(keyword)]
+    if missing:
+        return StoreResult(source=shown, sop_instance_uid=header.get("SOPInstanceUID", ""),
+                           reason=f"no {' and no '.join(missing)}: not a storable instance")
+    return header
+
+
+def _pydicom_header(source: str | bytes) -> dict[str, str]:
+    import io
+
+    from pydicom import dcmread
+    from pydicom.errors import InvalidDicomError
+
+    from gantry.errors import NotDicomError
+
+    try:
+        dataset = dcmread(io.BytesIO(source) if isinstance(source, bytes) else source, stop_before_pixels=True)
+    except InvalidDicomError as err:
+        raise NotDicomError(str(err)) from err
+    meta = getattr(dataset, "file_meta", None)
+    return {"SOPClassUID": str(dataset.get("SOPClassUID", "")), "SOPInstanceUID": str(dataset.get("SOPInstanceUID", "")),
+            "TransferSyntaxUID": str(meta.get("TransferSyntaxUID", "")) if meta is not None else ""}

@@ -19,8 +19,8 @@ from typing import Any
 
 from pynetdicom import _config as _pynetdicom_config
 
-from gantry import NotDicomError
 from gantry.ingest import Rejection
+from gantry.sources import sendable_header
 from gantry.transport import StoreResult
 from gantry.uids import EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN, LOSSY, SHORT_NAMES
 
@@ -35,7 +35,6 @@ from gantry_dimse.services import AssociationLost, DimseChannel
 # other sender in Gantry passes, are sent as before.
 _pynetdicom_config.STORE_SEND_CHUNKED_DATASET = True
 
-IDENTITY_KEYWORDS = ("SOPClassUID", "SOPInstanceUID", "TransferSyntaxUID")
 #: Transcoding targets, best first; after them any other lossless syntax the peer accepted.
 PREFERRED_TARGETS = (EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN)
 SUCCESS = 0x0000
@@ -117,18 +116,9 @@ def _finished(future: Future[list[StoreResult]], continue_on_error: bool,
 
 def identify(kernel: Any, path: str) -> Entry:
     """What to send for ``path`` (read cheaply: a few header attributes), or why not."""
-    try:
-        header = kernel.scan(path, IDENTITY_KEYWORDS)
-    except NotDicomError:
-        return StoreResult(source=path, reason="not a DICOM file")
-    except OSError as err:
-        return StoreResult(source=path, reason=f"cannot read: {err.strerror or err}")
-    except Exception as err:  # a damaged file is one failed result, never the end of the send
-        return StoreResult(source=path, reason=f"unreadable DICOM: {err}")
-    missing = [keyword for keyword in ("SOPClassUID", "SOPInstanceUID") if not header.get(keyword)]
-    if missing:
-        return StoreResult(source=path, sop_instance_uid=header.get("SOPInstanceUID", ""),
-                           reason=f"no {' and no '.join(missing)}: not a storable instance")
+    header = sendable_header(kernel, path, path)
+    if isinstance(header, StoreResult):
+        return header
     return Outgoing(path=path, sop_class_uid=header["SOPClassUID"], sop_instance_uid=header["SOPInstanceUID"],
                     # A file without File Meta is a raw dataset: pydicom reads it as Implicit VR LE.
                     transfer_syntax_uid=header.get("TransferSyntaxUID") or IMPLICIT_VR_LITTLE_ENDIAN)

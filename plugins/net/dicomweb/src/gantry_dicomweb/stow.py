@@ -22,14 +22,13 @@ from typing import Any
 
 import attrs
 
-from gantry import NotDicomError, TransportError
-from gantry.sources import NoInstanceFile, instance_file, store_folder
+from gantry import TransportError
+from gantry.sources import NoInstanceFile, instance_file, sendable_header, store_folder
 from gantry.transport import StoreResult
 
 from gantry_dicomweb.client import HttpClient, describe_error
 from gantry_dicomweb.multipart import MultipartBody
 
-IDENTITY_KEYWORDS = ("SOPClassUID", "SOPInstanceUID", "TransferSyntaxUID")
 REFERENCED_SOP_SEQUENCE = "00081199"
 FAILED_SOP_SEQUENCE = "00081198"
 REFERENCED_SOP_INSTANCE_UID = "00081155"
@@ -235,36 +234,16 @@ def _indexed(source: Any, store_root: str) -> str | StoreResult:
 
 def identify(kernel: Any, path: str) -> Outgoing | StoreResult:
     """What to send for ``path`` (a few header attributes), or why not."""
+    header = sendable_header(kernel, path, path)
+    if isinstance(header, StoreResult):
+        return header
     try:
-        header = _scan(kernel, path)
         size = os.path.getsize(path)
-    except NotDicomError:
-        return StoreResult(source=path, reason="not a DICOM file")
-    except OSError as err:
-        return StoreResult(source=path, reason=f"cannot read: {err.strerror or err}")
-    except Exception as err:  # a damaged file is one failed result, never the end of the send
-        return StoreResult(source=path, reason=f"unreadable DICOM: {err}")
-    missing = [keyword for keyword in ("SOPClassUID", "SOPInstanceUID") if not header.get(keyword)]
-    if missing:
-        return StoreResult(source=path, sop_instance_uid=header.get("SOPInstanceUID", ""),
-                           reason=f"no {' and no '.join(missing)}: not a storable instance")
+    except OSError as err:  # gone since it was read
+        return StoreResult(source=path, sop_instance_uid=header["SOPInstanceUID"],
+                           reason=f"cannot read: {err.strerror or err}")
     return Outgoing(path=path, source=path, sop_instance_uid=header["SOPInstanceUID"],
                     transfer_syntax_uid=header.get("TransferSyntaxUID", ""), size=size)
-
-
-def _scan(kernel: Any, path: str) -> Mapping[str, str]:
-    if kernel is not None:
-        return kernel.scan(path, IDENTITY_KEYWORDS)
-    from pydicom import dcmread
-    from pydicom.errors import InvalidDicomError
-
-    try:
-        dataset = dcmread(path, stop_before_pixels=True)
-    except InvalidDicomError as err:
-        raise NotDicomError(str(err)) from err
-    meta = getattr(dataset, "file_meta", None)
-    return {"SOPClassUID": str(dataset.get("SOPClassUID", "")), "SOPInstanceUID": str(dataset.get("SOPInstanceUID", "")),
-            "TransferSyntaxUID": str(meta.get("TransferSyntaxUID", "")) if meta is not None else ""}
 
 
 def check_study_uid(study_uid: str | None) -> None:

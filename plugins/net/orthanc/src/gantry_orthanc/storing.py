@@ -26,15 +26,13 @@ from typing import Any
 
 import attrs
 
-from gantry import NotDicomError
 from gantry.ingest import Rejection, walk
-from gantry.sources import NoInstanceFile, instance_file, store_folder
+from gantry.sources import NoInstanceFile, instance_file, sendable_header, store_folder
 from gantry.transport import StoreResult
 
 from gantry_orthanc.client import OrthancClient, OrthancHTTPError
 
 SUCCESS = 0x0000
-HEADER_KEYWORDS = ("SOPClassUID", "SOPInstanceUID", "TransferSyntaxUID")
 
 Progress = Callable[[int, int], None]
 
@@ -134,43 +132,18 @@ def _prepare(kernel: Any, item: Any) -> Upload | StoreResult:
         return item
     if isinstance(item, bytes | bytearray | memoryview):
         data = bytes(item)
-        header = _header(kernel, data, "bytes")
+        header = sendable_header(kernel, data, "bytes")
         if isinstance(header, StoreResult):
             return header
         return Upload(source=f"<{len(data)} bytes>", opener=lambda: io.BytesIO(data),
                       sop_instance_uid=header.get("SOPInstanceUID", ""),
                       transfer_syntax_uid=header.get("TransferSyntaxUID", ""))
     path = str(item)
-    header = _header(kernel, path, path)
+    header = sendable_header(kernel, path, path)
     if isinstance(header, StoreResult):
         return header
     return Upload(source=path, opener=lambda: open(path, "rb"), sop_instance_uid=header.get("SOPInstanceUID", ""),
                   transfer_syntax_uid=header.get("TransferSyntaxUID", ""))
-
-
-def _header(kernel: Any, source: str | bytes, shown: str) -> dict[str, str] | StoreResult:
-    try:
-        if kernel is not None:
-            header = dict(kernel.scan(source, HEADER_KEYWORDS))
-        else:
-            from pydicom import dcmread
-
-            handle = io.BytesIO(source) if isinstance(source, bytes) else source
-            dataset = dcmread(handle, stop_before_pixels=True)
-            header = {"SOPClassUID": str(dataset.get("SOPClassUID", "")),
-                      "SOPInstanceUID": str(dataset.get("SOPInstanceUID", "")),
-                      "TransferSyntaxUID": str(dataset.file_meta.get("TransferSyntaxUID", ""))}
-    except NotDicomError:
-        return StoreResult(source=shown, reason="not a DICOM file")
-    except OSError as err:
-        return StoreResult(source=shown, reason=f"cannot read: {err.strerror or err}")
-    except Exception as err:  # a damaged file is one failed result, never the end of the batch
-        name = type(err).__name__
-        reason = "not a DICOM file" if name == "InvalidDicomError" else f"unreadable DICOM: {err}"
-        return StoreResult(source=shown, reason=reason)
-    if not header.get("SOPInstanceUID"):
-        return StoreResult(source=shown, reason="not a DICOM instance: no SOP Instance UID")
-    return header
 
 
 def _expand(kernel: Any, sources: Iterable[Any], rejected: list[Rejection]) -> Iterator[Any]:
