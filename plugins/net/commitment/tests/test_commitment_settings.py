@@ -25,6 +25,7 @@ def test_requestors_are_found_by_ae_title() -> None:
 @pytest.mark.parametrize(("table", "message"), [
     ({"ae": "CT1", "host": "h"}, r"commitment.requestors\[0\]: needs port"),
     ({"ae": "CT1", "host": "h", "port": "x"}, r"commitment.requestors\[0\].port: must be a number"),
+    ({"ae": "CT1", "host": "h", "port": 70000}, r"commitment.requestors\[0\].port: must be a number from 1 to 65535"),
     ("CT1@h:104", r"commitment.requestors\[0\]: must be a table"),
 ])
 def test_bad_requestor_tables_name_the_key(table: object, message: str) -> None:

@@ -23,6 +23,8 @@ import attrs
 
 from gantry import ConfigError, GantryError, Setting
 
+from gantry_dimse.settings import ae_host_port
+
 
 def declared_settings() -> list[Setting]:
     return [
@@ -60,14 +62,8 @@ def _destination(table: Any, index: int) -> Destination:
         raise ConfigError(f"{where}: must be a table with ae, host and port, not {table!r}")
     if table.get("url"):
         return _from_url(str(table["url"]), table, where)
-    missing = [key for key in ("ae", "host", "port") if not table.get(key)]
-    if missing:
-        raise ConfigError(f"{where}: needs {', '.join(missing)}")
-    try:
-        port = int(table["port"])
-    except (TypeError, ValueError):
-        raise ConfigError(f"{where}.port: must be a number, not {table['port']!r}") from None
-    return Destination(ae=str(table["ae"]).strip(), host=str(table["host"]), port=port, tls=_flag(table, where))
+    ae, host, port = ae_host_port(table, where)
+    return Destination(ae=ae, host=host, port=port, tls=_flag(table, where))
 
 
 def _from_url(url: str, table: Mapping[str, Any], where: str) -> Destination:

@@ -24,6 +24,8 @@ import attrs
 
 from gantry import ConfigError, Setting
 
+from gantry_dimse.settings import ae_host_port
+
 SAME, NEW = "same", "new"
 
 
@@ -88,11 +90,5 @@ def _requestor(table: Any, index: int) -> Requestor:
     where = f"commitment.requestors[{index}]"
     if not isinstance(table, Mapping):
         raise ConfigError(f"{where}: must be a table with ae, host and port, not {table!r}")
-    missing = [key for key in ("ae", "host", "port") if not table.get(key)]
-    if missing:
-        raise ConfigError(f"{where}: needs {', '.join(missing)}")
-    try:
-        port = int(table["port"])
-    except (TypeError, ValueError):
-        raise ConfigError(f"{where}.port: must be a number, not {table['port']!r}") from None
-    return Requestor(ae=str(table["ae"]).strip(), host=str(table["host"]), port=port)
+    ae, host, port = ae_host_port(table, where)
+    return Requestor(ae=ae, host=host, port=port)

@@ -29,7 +29,7 @@ from typing import Any
 
 import attrs
 
-from gantry import Setting
+from gantry import ConfigError, Setting
 from gantry.resilience import BreakerPolicy, RetryPolicy, resilience_settings
 
 DEFAULT_CALLING_AE = "GANTRY"
@@ -62,6 +62,18 @@ def declared_settings() -> list[Setting]:
         Setting(name="nodes", type="list", default=[],
                 help="named remote nodes: tables with name and url (or ae, host, port, calling)"),
     ]
+
+
+def ae_host_port(table: Mapping[str, Any], where: str) -> tuple[str, str, int]:
+    """The ``ae``, ``host`` and ``port`` of a configured peer table (a C-MOVE destination, a
+    commitment requestor ...); ConfigError naming ``where`` when one is missing or bad."""
+    missing = [key for key in ("ae", "host", "port") if not table.get(key)]
+    if missing:
+        raise ConfigError(f"{where}: needs {', '.join(missing)}")
+    port = table["port"]
+    if isinstance(port, bool) or not str(port).isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"{where}.port: must be a number from 1 to 65535, not {port!r}")
+    return str(table["ae"]).strip(), str(table["host"]), int(port)
 
 
 @attrs.frozen(kw_only=True)
