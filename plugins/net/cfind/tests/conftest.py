@@ -22,7 +22,7 @@ import attrs
 import pydicom
 import pytest
 
-from gantry_dimse.testing import DCMTK_ENV, listeners, no_threads_left, wait_until
+from gantry_dimse.testing import DCMTK_ENV, listeners, no_threads_left
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +13,7 @@ import attrs
 import pytest
 
 from gantry import TransportError
-from gantry_dimse.testing import DCMTK_ENV, dcmtk, free_port, wait_until
+from gantry_dimse.testing import dcmtk, dcmtk_server, free_port
 
 AE_TITLE = "DCMQR"
 PATIENT_1 = "PHI-PID-000417"
@@ -59,25 +58,8 @@ def dcmqrscp(indexed_site, tmp_path: Path) -> Iterator[Dcmqrscp]:
     config = tmp_path / "dcmqrscp.cfg"
     config.write_text(CONFIG.format(port=port, ae=AE_TITLE, storage=storage))
     log_path = tmp_path / "dcmqrscp.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen([dcmtk("dcmqrscp"), "-v", "-c", str(config), str(port)],
-                                   stdout=log, stderr=subprocess.STDOUT, env=DCMTK_ENV)
-    try:
-        assert wait_until(lambda: process.poll() is not None or _accepts(port), 10)
-        assert process.poll() is None, log_path.read_text()
+    with dcmtk_server("dcmqrscp", ["-v", "-c", str(config), str(port)], port, log_path):
         yield Dcmqrscp(port=port, log=log_path)
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _accepts(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def find(site, peer: Dcmqrscp, level: str, keys: dict[str, str], model: str = "study") -> list[Any]:

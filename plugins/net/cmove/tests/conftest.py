@@ -10,8 +10,6 @@ Every test checks that it leaves no thread behind and starts with no breaker sta
 
 from __future__ import annotations
 
-import socket
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +21,7 @@ import pytest
 from gantry.testing.datasets import make_dataset
 from gantry.testing.index import IndexedSite, indexed_site
 
-from gantry_dimse.testing import DCMTK_ENV, dcmtk, free_port, listeners, no_threads_left, wait_until
+from gantry_dimse.testing import dcmtk_server, free_port, listeners, no_threads_left
 
 #: (study, series, instances) of one patient: study 1 has three instances in two series.
 ARCHIVE = [(1, 1, 2), (1, 2, 1), (2, 1, 1)]
@@ -50,22 +48,9 @@ def destination(tmp_path: Path) -> Iterator[StoreScp]:
     folder = tmp_path / "destination"
     folder.mkdir()
     port = free_port()
-    process = subprocess.Popen([dcmtk("storescp"), "-aet", DESTINATION_AE, "-od", str(folder), str(port)],
-                               env=DCMTK_ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        assert wait_until(lambda: _accepts(port)), "storescp did not start listening"
+    with dcmtk_server("storescp", ["-aet", DESTINATION_AE, "-od", str(folder), str(port)], port,
+                      tmp_path / "destination.log"):
         yield StoreScp(port=port, folder=folder)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def _accepts(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-    except OSError:
-        return False
-    return True
 
 
 @pytest.fixture

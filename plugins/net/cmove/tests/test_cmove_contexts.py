@@ -4,7 +4,6 @@ instance in a syntax the destination refuses goes transcoded losslessly."""
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from gantry.uids import EXPLICIT_VR_LITTLE_ENDIAN, RLE_LOSSLESS
 
 from gantry_cmove.models import PENDING
 from gantry_cmove.subassociations import plan
-from gantry_dimse.testing import DCMTK_ENV, dcmtk, free_port, wait_until
+from gantry_dimse.testing import dcmtk_server, free_port, wait_until
 
 CLASSES = 130
 PRIVATE_CLASS = "1.2.826.0.1.3680043.10.1432.77.{}"  # our own root: private storage classes
@@ -31,22 +30,8 @@ def promiscuous_destination(tmp_path: Path) -> Iterator[tuple[int, Path, Path]]:
     folder, log_path = tmp_path / "received", tmp_path / "storescp.log"
     folder.mkdir()
     port = free_port()
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen([dcmtk("storescp"), "-v", "-pm", "-aet", "DEST", "-od", str(folder), str(port)],
-                                   env=DCMTK_ENV, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            assert wait_until(lambda: _accepts(port))
-            yield port, folder, log_path
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
-
-
-def _accepts(port: int) -> bool:
-    import socket
-
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) == 0
+    with dcmtk_server("storescp", ["-v", "-pm", "-aet", "DEST", "-od", str(folder), str(port)], port, log_path):
+        yield port, folder, log_path
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ a destination that cannot prove itself gets nothing, and TLS never falls back to
 
 from __future__ import annotations
 
-import socket
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,7 +18,7 @@ from gantry.testing.fixtures import kernel_with
 from gantry.testing.index import IndexedSite, indexed_site
 
 from gantry_cmove.settings import MoveSettings
-from gantry_dimse.testing import DCMTK_ENV, dcmtk, free_port, listeners, wait_until
+from gantry_dimse.testing import dcmtk, dcmtk_server, free_port, listeners
 from gantry_tls.contexts import server_ssl_context
 from gantry_tls.testing import Pki, make_pki
 
@@ -109,26 +108,14 @@ def test_a_move_to_dcmtk_storescp_over_tls(tmp_path, pki, our_listener):
     folder.mkdir()
     port = free_port()
     # +tls KEY CERT: its identity; +cf CA: whom it trusts; it requires a client certificate by default.
-    process = subprocess.Popen([dcmtk("storescp"), "-aet", "DEST", "+tls", str(pki.server_key), str(pki.server_cert),
-                                "+cf", str(pki.ca), "-od", str(folder), str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
-                               env=DCMTK_ENV)
-    try:
-        assert wait_until(lambda: _accepts(port))
+    with dcmtk_server("storescp", ["-aet", "DEST", "+tls", str(pki.server_key), str(pki.server_cert),
+                                   "+cf", str(pki.ca), "-od", str(folder), str(port)], port, tmp_path / "dest.log"):
         site = site_moving_to(tmp_path, {"url": f"dicoms://DEST@127.0.0.1:{port}"}, pki.client_settings())
         ours = our_listener(site.kernel)
         *_pending, final = move(site, ours.port)
         assert (final.ok, final.completed, final.failed) == (True, 3, 0)
         received = {str(pydicom.dcmread(path).SOPInstanceUID) for path in folder.iterdir()}
         assert received == {row["SOPInstanceUID"] for row in site.query("instance")}
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def _accepts(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def test_unreadable_tls_settings_refuse_the_move(tmp_path, pki, receiving, our_listener):

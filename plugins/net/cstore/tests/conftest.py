@@ -12,9 +12,8 @@ Every test checks that it leaves no thread behind and starts with no breaker sta
 
 from __future__ import annotations
 
-import socket
-import subprocess
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +22,7 @@ import pytest
 
 from gantry.testing.index import LocalSite, local_site
 
-from gantry_dimse.testing import DCMTK_ENV, dcmtk, free_port as _free_port, listeners, no_threads_left, wait_until
-
-STARTUP_SECONDS = 10.0
+from gantry_dimse.testing import dcmtk_server, free_port as _free_port, listeners, no_threads_left, wait_until
 
 
 @pytest.fixture(autouse=True)
@@ -58,38 +55,18 @@ class Peer:
 
 @pytest.fixture
 def storescp(tmp_path: Path) -> Iterator[Callable[..., Peer]]:
-    processes: list[tuple[subprocess.Popen[bytes], Any]] = []
+    with ExitStack() as servers:
 
-    def start(*options: str) -> Peer:
-        port = _free_port()
-        out = tmp_path / f"storescp-{port}"
-        out.mkdir()
-        log_path = tmp_path / f"storescp-{port}.log"
-        log = open(log_path, "wb")
-        process = subprocess.Popen([dcmtk("storescp"), "-v", *options, "-aet", "DCMTK", "-od", str(out), str(port)],
-                                   stdout=log, stderr=subprocess.STDOUT, env=DCMTK_ENV)
-        processes.append((process, log))
+        def start(*options: str) -> Peer:
+            port = _free_port()
+            out = tmp_path / f"storescp-{port}"
+            out.mkdir()
+            log_path = tmp_path / f"storescp-{port}.log"
+            servers.enter_context(dcmtk_server("storescp", ["-v", *options, "-aet", "DCMTK", "-od", str(out), str(port)],
+                                               port, log_path))
+            return Peer(port=port, ae_title="DCMTK", out=out, log=log_path)
 
-        def accepting() -> bool:
-            if process.poll() is not None:
-                return True
-            with socket.socket() as probe:
-                return probe.connect_ex(("127.0.0.1", port)) == 0
-
-        wait_until(accepting, STARTUP_SECONDS)
-        if process.poll() is not None:
-            pytest.fail(f"storescp exited at start: {log_path.read_text()}")
-        return Peer(port=port, ae_title="DCMTK", out=out, log=log_path)
-
-    yield start
-    for process, log in processes:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+        yield start
 
 
 @pytest.fixture

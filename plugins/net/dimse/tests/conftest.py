@@ -10,18 +10,12 @@ Every test also checks that it leaves no thread behind, and starts with no break
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
-from gantry_dimse.testing import free_port as _free_port, listeners, no_threads_left, wait_until
-
-STARTUP_SECONDS = 10.0
+from gantry_dimse.testing import dcmtk_server, free_port as _free_port, listeners, no_threads_left, wait_until
 
 
 @pytest.fixture(autouse=True)
@@ -48,36 +42,11 @@ def listener() -> Iterator[Callable[..., Any]]:
 
 @pytest.fixture
 def storescp(tmp_path: Any) -> Iterator[Any]:
-    program = shutil.which("storescp")
-    if program is None:
-        pytest.fail("dcmtk is not installed: apt-get install -y dcmtk")
     port = _free_port()
     out = tmp_path / "storescp-out"
     out.mkdir()
-    log = open(tmp_path / "storescp.log", "wb")
-    process = subprocess.Popen([program, "-v", "-aet", "DCMTK", "-od", str(out), str(port)],
-                               stdout=log, stderr=subprocess.STDOUT,
-                               env={**os.environ, "TCP_NODELAY": "1"})
-
-    def accepting() -> bool:
-        if process.poll() is not None:
-            return True  # exited: reported below
-        with socket.socket() as probe:
-            return probe.connect_ex(("127.0.0.1", port)) == 0
-
-    try:
-        wait_until(accepting, STARTUP_SECONDS)
-        if process.poll() is not None:
-            pytest.fail(f"storescp exited at start: {(tmp_path / 'storescp.log').read_text()}")
+    with dcmtk_server("storescp", ["-v", "-aet", "DCMTK", "-od", str(out), str(port)], port, tmp_path / "storescp.log"):
         yield type("Peer", (), {"port": port, "ae_title": "DCMTK", "log": tmp_path / "storescp.log"})
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 @pytest.fixture

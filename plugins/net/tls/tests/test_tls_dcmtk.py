@@ -3,17 +3,14 @@ listener, and our echo() calling storescp +tls. Both sides use mutual TLS."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from gantry_dimse.testing import DCMTK_ENV, dcmtk, free_port, wait_until
+from gantry_dimse.testing import DCMTK_ENV, dcmtk, dcmtk_server, free_port
 from gantry_tls.transport import open_transport
-
-STARTUP_SECONDS = 10.0
 
 
 def dcmtk_has_tls(program: str) -> bool:
@@ -26,31 +23,10 @@ def tls_storescp(pki, tmp_path) -> Iterator[Any]:
     if not dcmtk_has_tls("storescp"):
         pytest.skip("this dcmtk's storescp --help lists no --enable-tls (built without OpenSSL)")
     port = free_port()
-    log_path = tmp_path / "storescp.log"
-    with open(log_path, "wb") as log:
-        # +tls KEY CERT: our server identity; +cf CA: whom to trust; -rc (default): require a client cert.
-        process = subprocess.Popen([dcmtk("storescp"), "-aet", "DCMTK", "+tls", str(pki.server_key),
-                                    str(pki.server_cert), "+cf", str(pki.ca), "-od", str(tmp_path), str(port)],
-                                   stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=DCMTK_ENV)
-
-        def accepting() -> bool:
-            if process.poll() is not None:
-                return True
-            with socket.socket() as probe:
-                return probe.connect_ex(("127.0.0.1", port)) == 0
-
-        try:
-            wait_until(accepting, STARTUP_SECONDS)
-            if process.poll() is not None:
-                pytest.fail(f"storescp +tls exited at start: {log_path.read_text()}")
-            yield port
-        finally:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    # +tls KEY CERT: our server identity; +cf CA: whom to trust; -rc (default): require a client cert.
+    with dcmtk_server("storescp", ["-aet", "DCMTK", "+tls", str(pki.server_key), str(pki.server_cert),
+                                   "+cf", str(pki.ca), "-od", str(tmp_path), str(port)], port, tmp_path / "storescp.log"):
+        yield port
 
 
 def test_dcmtk_echoscu_over_tls_reaches_our_listener(tls_listener, pki):

@@ -19,15 +19,16 @@ import os
 import shutil
 import socket
 import struct
+import subprocess
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from gantry.testing.network import free_port, wait_until
 
-__all__ = ["DCMTK_ENV", "RawPeer", "dcmtk", "free_port", "held_until_cancelled", "listeners", "no_threads_left",
-           "wait_until"]
+__all__ = ["DCMTK_ENV", "RawPeer", "accepts", "dcmtk", "dcmtk_server", "free_port", "held_until_cancelled",
+           "listeners", "no_threads_left", "wait_until"]
 
 #: dcmtk peers run with TCP_NODELAY, as /work/shared/peers.md explains (Nagle costs ~90 ms a message).
 DCMTK_ENV = {**os.environ, "TCP_NODELAY": "1"}
@@ -41,6 +42,41 @@ def dcmtk(name: str) -> str:
     if program is None:
         pytest.fail("dcmtk is not installed: apt-get install -y dcmtk (make test does)")
     return program
+
+
+#: How long a dcmtk server may take to start listening.
+STARTUP_SECONDS = 10.0
+
+
+def accepts(port: int) -> bool:
+    """Something listens on 127.0.0.1:``port``."""
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+@contextmanager
+def dcmtk_server(name: str, arguments: Sequence[str], port: int, log_path: Any) -> Iterator[subprocess.Popen[bytes]]:
+    """dcmtk's ``name`` (storescp, dcmqrscp ...) run with ``arguments`` and TCP_NODELAY, its output
+    in ``log_path``, until it listens on ``port``; stopped (terminated, killed if need be) at the
+    end. The test fails with the server's log when it exits or does not listen at start."""
+    import pytest
+
+    with open(log_path, "wb") as log:  # the child has its own copy of the descriptor
+        process = subprocess.Popen([dcmtk(name), *arguments], stdout=log, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL, env=DCMTK_ENV)
+    try:
+        wait_until(lambda: process.poll() is not None or accepts(port), STARTUP_SECONDS)
+        if process.poll() is not None or not accepts(port):
+            pytest.fail(f"{name} did not start listening on port {port}: "
+                        f"{open(log_path, encoding='utf-8', errors='replace').read()}")
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 @contextmanager
