@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import socket
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 
 def free_port() -> int:
@@ -22,3 +24,20 @@ def wait_until(condition: Callable[[], bool], seconds: float = 5.0) -> bool:
             return True
         time.sleep(0.02)
     return condition()
+
+
+@contextmanager
+def no_threads_left(seconds: float = 10.0) -> Iterator[None]:
+    """Start with no circuit-breaker state; fail when the block leaves a thread running (one still
+    ending gets ``seconds``): what a transport test wraps itself in."""
+    from gantry.resilience import BREAKERS
+
+    BREAKERS.clear()
+    before = set(threading.enumerate())
+    yield
+    BREAKERS.clear()
+
+    def leftover() -> list[threading.Thread]:
+        return [thread for thread in threading.enumerate() if thread not in before and thread.is_alive()]
+
+    assert wait_until(lambda: not leftover(), seconds), f"threads left running: {leftover()}"

@@ -7,7 +7,6 @@ Every test starts with no circuit-breaker state and must leave no thread behind.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ import attrs
 import pytest
 
 from gantry.testing.index import LocalSite, local_site
-from gantry.testing.network import wait_until
+from gantry.testing.network import no_threads_left
 
 #: (patient number, PatientID, PatientName, study number, StudyDate, [(series, modality, instances)])
 CORPUS = (
@@ -28,17 +27,8 @@ CORPUS = (
 
 @pytest.fixture(autouse=True)
 def no_leftovers() -> Iterator[None]:
-    from gantry.resilience import BREAKERS
-
-    BREAKERS.clear()
-    before = set(threading.enumerate())
-    yield
-    BREAKERS.clear()
-
-    def leftover() -> list[threading.Thread]:
-        return [t for t in threading.enumerate() if t not in before and t.is_alive()]
-
-    assert wait_until(lambda: not leftover(), 10), f"threads left running: {leftover()}"
+    with no_threads_left():
+        yield
 
 
 @attrs.frozen

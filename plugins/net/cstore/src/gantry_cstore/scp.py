@@ -26,10 +26,11 @@ from pynetdicom import evt
 
 from gantry import InstanceConflict, StorageError
 from gantry.receiving import index_attributes, keep_received
+from gantry.sources import DEFAULT_STORE
 from gantry.uids import EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN, NATIVE, SHORT_NAMES
 
 from gantry_cstore.received import part10_pieces, received_part10
-from gantry_cstore.settings import DEFAULT_STORE, StoreSettings
+from gantry_cstore.settings import StoreSettings
 from gantry_dimse.direct_store import StoreRequest
 from gantry_dimse.notifications import emit_later
 from gantry_dimse.services import ScpRole, failure_status

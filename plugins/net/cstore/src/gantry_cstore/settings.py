@@ -19,7 +19,6 @@ from typing import Any
 import attrs
 
 from gantry import Setting
-from gantry.sources import DEFAULT_STORE
 
 
 

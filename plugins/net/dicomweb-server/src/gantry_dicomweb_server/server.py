@@ -14,9 +14,10 @@ import time
 from typing import Any
 
 from gantry import GantryError
+from gantry.sources import DEFAULT_STORE
 
 from gantry_dicomweb_server.context import ServerContext
-from gantry_dicomweb_server.settings import DEFAULT_STORE, SERVICE_PATH, ServerSettings
+from gantry_dicomweb_server.settings import SERVICE_PATH, ServerSettings
 
 SETTINGS_SECTION = "dicomweb-server"
 

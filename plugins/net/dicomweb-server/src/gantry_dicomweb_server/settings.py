@@ -26,7 +26,6 @@ from typing import Any
 import attrs
 
 from gantry import Setting
-from gantry.sources import DEFAULT_STORE
 
 #: Where the DICOMweb services are mounted (as Orthanc does).
 SERVICE_PATH = "/dicom-web"

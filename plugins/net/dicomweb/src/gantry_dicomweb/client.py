@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
 from urllib.parse import quote
 
 import httpx

@@ -20,12 +20,11 @@ import shutil
 import socket
 import struct
 import subprocess
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from gantry.testing.network import free_port, wait_until
+from gantry.testing.network import free_port, no_threads_left, wait_until
 
 __all__ = ["DCMTK_ENV", "RawPeer", "accepts", "dcmtk", "dcmtk_server", "free_port", "held_until_cancelled",
            "listeners", "no_threads_left", "wait_until"]
@@ -77,22 +76,6 @@ def dcmtk_server(name: str, arguments: Sequence[str], port: int, log_path: Any) 
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-@contextmanager
-def no_threads_left() -> Iterator[None]:
-    """Start with no circuit-breaker state; fail when the block leaves a thread running."""
-    from gantry.resilience import BREAKERS
-
-    BREAKERS.clear()
-    before = set(threading.enumerate())
-    yield
-    BREAKERS.clear()
-
-    def leftover() -> list[threading.Thread]:
-        return [t for t in threading.enumerate() if t not in before and t.is_alive()]
-
-    assert wait_until(lambda: not leftover()), f"threads left running: {leftover()}"
 
 
 @contextmanager

@@ -11,7 +11,6 @@ are percent-decoded, and every message shows the URL with the password masked.
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import attrs
