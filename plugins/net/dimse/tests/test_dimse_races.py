@@ -1,8 +1,10 @@
 """Races in pynetdicom: a response the reactor thread takes goes back to the sender (races.py); a
-rejection pynetdicom left unread is still reported as one (associations._unread_answer)."""
+rejection pynetdicom left unread is still reported as one (associations._unread_answer), and the
+abort it then asks for is a no-op, not a traceback (races.ignore_abort_after_close)."""
 
 from __future__ import annotations
 
+import pytest
 from pynetdicom.dimse_primitives import C_ECHO
 
 
@@ -38,3 +40,22 @@ def test_a_rejection_pynetdicom_left_unread_is_still_found() -> None:
     assoc.dul.to_user_queue.put(A_P_ABORT())
     assert _unread_answer(assoc) is rejection
     assert assoc.dul.to_user_queue.qsize() == 2  # looked at, not taken
+
+
+def test_an_abort_asked_for_after_the_connection_closed_is_a_no_op() -> None:
+    from pynetdicom import AE
+    from pynetdicom.association import Association
+    from pynetdicom.fsm import InvalidEventError
+
+    from gantry_dimse.races import ignore_abort_after_close
+
+    plain, guarded = Association(AE(), "requestor"), Association(AE(), "requestor")
+    ignore_abort_after_close(guarded)
+    for assoc in (plain, guarded):
+        assoc.dul.state_machine.current_state = "Sta13"  # the rejection arrived, the socket is closing
+    with pytest.raises(InvalidEventError):  # what pynetdicom does on its own
+        plain.dul.state_machine.do_action("Evt15")
+    guarded.dul.state_machine.do_action("Evt15")
+    assert guarded.dul.state_machine.current_state == "Sta13"
+    with pytest.raises(InvalidEventError):  # any other invalid event still is one
+        guarded.dul.state_machine.do_action("Evt9")  # a P-DATA request

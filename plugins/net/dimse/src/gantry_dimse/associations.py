@@ -24,7 +24,7 @@ from pynetdicom.presentation import build_context, build_role
 from gantry import TransportError
 
 from gantry_dimse import pynetdicom_setup  # noqa: F401 -- pynetdicom as Gantry runs it
-from gantry_dimse.races import requeue_stolen_responses
+from gantry_dimse.races import ignore_abort_after_close, requeue_stolen_responses
 from gantry_dimse.reads import decode_pdata_in_place, read_whole_pdus
 from gantry_dimse.retry import ConnectFailure
 from gantry_dimse.settings import Timeouts
@@ -84,6 +84,7 @@ class ClientAE(AE):
     def _create_socket(self, assoc: Any, address: Any, tls_args: tuple[ssl.SSLContext, str] | None = None) -> Any:
         wrapper = super()._create_socket(assoc, address, None)
         requeue_stolen_responses(assoc)
+        ignore_abort_after_close(assoc)
         read_whole_pdus(wrapper)
         decode_pdata_in_place(assoc.dul)
         limit_pdu_length(wrapper, pdu_limit(self.maximum_pdu_size))  # a 4 GB header is not allocated

@@ -1,4 +1,5 @@
-"""A guard against a race in pynetdicom's requestor (3.0): a response taken by the wrong thread.
+"""Guards against races in pynetdicom's requestor (3.0): a response taken by the wrong thread,
+and an abort asked for after the connection already closed.
 
 ``Association.send_c_store`` (and the other ``send_*``) pauses the association's reactor thread,
 sends the request and waits for the response on the DIMSE queue. The pause is a flag the reactor
@@ -29,3 +30,23 @@ def requeue_stolen_responses(assoc: Any) -> None:
         serve(msg, context_id)
 
     assoc._serve_request = serve_request
+
+
+def ignore_abort_after_close(assoc: Any) -> None:
+    """Make an A-ABORT request that comes after the transport started closing (state Sta13) a no-op.
+
+    A peer that rejects the association and closes the connection at once can have the DUL
+    thread receive the A-ASSOCIATE-RJ and close the socket before the requestor's thread looks at
+    the connection; that thread then asks for an A-ABORT, which pynetdicom's state machine has no
+    transition for in Sta13: an InvalidEventError ended the DUL thread with a traceback on stderr
+    (``gantry echo`` to such a peer printed one). There is nothing left to abort.
+    """
+    machine = assoc.dul.state_machine
+    act = machine.do_action
+
+    def do_action(event: str) -> None:
+        if event == "Evt15" and machine.current_state == "Sta13":
+            return
+        act(event)
+
+    machine.do_action = do_action
